@@ -1,0 +1,14 @@
+"""Database engines. Built by each service's composition root, never at import time."""
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def create_read_engine(database_url: str, pool_size: int = 5) -> AsyncEngine:
+    """An async engine for the read APIs (connect as the read-only role: reads never write)."""
+    return create_async_engine(
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        # A connection broken by a database restart is replaced instead of failing a request.
+        pool_pre_ping=True,
+    )

@@ -1,0 +1,178 @@
+"""HTTP plumbing the three APIs share: RFC 9457 problem details, health/ready/metrics, body size limit.
+
+Every error an API returns is ``application/problem+json`` that says what is wrong; an input error is
+never a 500.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    # For 422: one entry per invalid field, {"loc": [...], "msg": "...", "type": "..."}.
+    errors: list[dict[str, Any]] | None = None
+
+
+class ProblemError(Exception):
+    """Raised by a route to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(title=title, status=status, detail=detail, instance=request.url.path, errors=errors)
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Keep what helps a client fix the request; drop echoed input (it may be huge) and pydantic's URLs.
+    return [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type", "")}
+        for error in jsonable_encoder(exc.errors())
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(request, exc.status, exc.title, exc.detail, headers=exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        return problem_response(request, 422, "Invalid request", detail, errors=errors)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
+            exc.status_code, "HTTP error"
+        )
+        return problem_response(request, exc.status_code, title, str(exc.detail), headers=exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: log it with its traceback and answer a problem document, not HTML.
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "Internal server error", "The error has been logged.")
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+"""Raises when the dependency it checks does not answer."""
+
+
+def install_health_routes(app: FastAPI, checks: Mapping[str, ReadinessCheck]) -> None:
+    """``/health``: the process is alive. ``/ready``: every dependency answers (503 and which one if not)."""
+
+    @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: every dependency answers",
+        responses={503: {"description": "A dependency does not answer", "model": Problem}},
+    )
+    async def ready(request: Request) -> JSONResponse:
+        failures: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check()
+            except Exception as exc:  # noqa: BLE001 - reported in the answer, which is the point of /ready
+                failures[name] = f"{type(exc).__name__}: {exc}"
+        if failures:
+            detail = "; ".join(f"{name}: {why}" for name, why in failures.items())
+            return problem_response(request, 503, "Not ready", detail)
+        return JSONResponse({"status": "ready", "checks": {name: "ok" for name in checks}})
+
+
+def install_metrics(app: FastAPI) -> None:
+    Instrumentator().instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
+
+
+class BodySizeLimit:
+    """ASGI middleware: answer 413 to a request body larger than ``max_bytes``, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413, f"request body larger than {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        response = problem_response(
+            Request(scope), 413, "Request body too large", f"request body larger than {self.max_bytes} bytes"
+        )
+        await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

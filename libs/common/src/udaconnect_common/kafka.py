@@ -1,0 +1,122 @@
+"""Kafka plumbing shared by the APIs (producing writes) and the ingest consumer.
+
+The APIs answer 202 only once the broker has acknowledged the message: the producer is idempotent
+with acks=all, and :meth:`AsyncKafkaProducer.send` resolves only from librdkafka's delivery report.
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+logger = logging.getLogger(__name__)
+
+# Headers put on a dead-lettered message, so an operator can see why and where it came from.
+DLQ_REASON = "dlq.reason"
+DLQ_ORIGINAL_TOPIC = "dlq.original.topic"
+DLQ_ORIGINAL_PARTITION = "dlq.original.partition"
+DLQ_ORIGINAL_OFFSET = "dlq.original.offset"
+DLQ_FAILED_AT = "dlq.failed.at"
+
+
+def reliable_producer_config(bootstrap_servers: str, client_id: str, delivery_timeout_ms: int) -> dict[str, Any]:
+    """Producer settings under which an acknowledged message is durable and never duplicated by retries."""
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        "client.id": client_id,
+        # Idempotence implies acks=all and bounded in-flight requests; retries cannot reorder or duplicate.
+        "enable.idempotence": True,
+        "acks": "all",
+        # A few milliseconds of batching under load; negligible latency when idle.
+        "linger.ms": 2,
+        # The delivery report (success or failure) is guaranteed within this time, which bounds how long
+        # a POST can wait before it answers 503.
+        "message.timeout.ms": delivery_timeout_ms,
+        "compression.type": "lz4",
+    }
+
+
+class DeliveryFailed(Exception):
+    """The broker did not acknowledge the message; nothing was accepted."""
+
+    def __init__(self, reason: str, retriable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retriable = retriable
+
+
+class AsyncKafkaProducer:
+    """One long-lived producer per process, awaitable per message.
+
+    librdkafka does its network work in its own threads; a small thread of ours calls ``poll()`` so
+    delivery reports are served promptly and resolves the asyncio future of each message.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._producer = Producer(dict(config))
+        self._stopping = threading.Event()
+        self._poller = threading.Thread(target=self._poll_loop, name="kafka-delivery-poller", daemon=True)
+        self._poller.start()
+
+    def _poll_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._producer.poll(0.1)
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """Produce one message and wait for the broker's acknowledgement. Raises :class:`DeliveryFailed`."""
+        loop = asyncio.get_running_loop()
+        delivered: asyncio.Future[None] = loop.create_future()
+
+        def on_delivery(error: KafkaError | None, _message: Message) -> None:
+            # Called on the poller thread: hand the outcome to the event loop.
+            loop.call_soon_threadsafe(_settle, delivered, error)
+
+        try:
+            self._producer.produce(
+                topic,
+                value=value,
+                key=key,
+                headers=list(headers.items()) if headers else None,
+                on_delivery=on_delivery,
+            )
+        except BufferError as exc:
+            # The local queue is full: the broker is slow or away. Back-pressure, not a server bug.
+            raise DeliveryFailed(f"producer queue full: {exc}") from exc
+        except KafkaException as exc:
+            error = exc.args[0]
+            raise DeliveryFailed(str(error), retriable=error.retriable()) from exc
+        await delivered
+
+    def broker_count(self, timeout: float) -> int:
+        """How many brokers the cluster metadata lists (0 when unreachable). Blocking: call in a thread."""
+        try:
+            return len(self._producer.list_topics(timeout=timeout).brokers)
+        except KafkaException as exc:
+            logger.warning("kafka metadata request failed: %s", exc)
+            return 0
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Deliver what is queued (up to ``timeout``), then stop the poller."""
+        remaining = self._producer.flush(timeout)
+        if remaining:
+            logger.error("%d message(s) not delivered at shutdown; their requests were not acknowledged", remaining)
+        self._stopping.set()
+        self._poller.join()
+
+
+def _settle(future: "asyncio.Future[None]", error: KafkaError | None) -> None:
+    if future.done():  # the request was cancelled (client went away); the outcome has no one to tell
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(DeliveryFailed(error.str(), retriable=error.retriable()))

@@ -1,0 +1,1 @@
+"""UdaConnect ingest consumer: reads accepted writes from Kafka and stores them through the persistence service."""

@@ -1,0 +1,69 @@
+"""Composition root of the ingest consumer: settings, Kafka consumer group, gRPC gateway, dead-letter sink."""
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from confluent_kafka import Consumer, Producer
+from prometheus_client import start_http_server
+
+from ingest_consumer.dead_letters import KafkaDeadLetterSink
+from ingest_consumer.gateway import GrpcPersistenceGateway
+from ingest_consumer.processor import IngestProcessor
+from ingest_consumer.settings import IngestSettings
+from udaconnect_common.kafka import reliable_producer_config
+from udaconnect_common.logs import configure_logging
+
+logger = logging.getLogger(__name__)
+
+
+def main() -> None:
+    settings = IngestSettings()
+    configure_logging(settings.log_level)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("signal %d: finishing the current batch, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": settings.consumer_group_id,
+            "client.id": "ingest-consumer",
+            # Offsets are committed by hand, only after the batch is stored (at-least-once).
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            # A long database outage keeps the batch in retry; stay in the group meanwhile.
+            "max.poll.interval.ms": 600_000,
+        }
+    )
+    gateway = GrpcPersistenceGateway(settings.persistence_address, settings.rpc_timeout_seconds)
+    dead_letter_producer = Producer(
+        reliable_producer_config(settings.kafka_bootstrap_servers, "ingest-consumer-dlq", delivery_timeout_ms=30_000)
+    )
+    processor = IngestProcessor(
+        consumer, gateway, KafkaDeadLetterSink(dead_letter_producer, settings.kafka_topic_dead_letters), settings, stop
+    )
+    consumer.subscribe([settings.kafka_topic_persons, settings.kafka_topic_locations], on_revoke=processor.on_revoke)
+    logger.info(
+        "consuming %s and %s as group %s",
+        settings.kafka_topic_persons,
+        settings.kafka_topic_locations,
+        settings.consumer_group_id,
+    )
+    try:
+        processor.run()
+    finally:
+        # close() leaves the group at once, so the partitions move to another member without waiting
+        # for the session timeout. Nothing uncommitted is committed here.
+        consumer.close()
+        gateway.close()
+        dead_letter_producer.flush(10)
+    logger.info("ingest consumer stopped")

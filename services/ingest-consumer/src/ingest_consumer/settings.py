@@ -1,0 +1,21 @@
+from udaconnect_common.settings import CommonSettings
+
+
+class IngestSettings(CommonSettings):
+    consumer_group_id: str = "udaconnect-ingest"
+    persistence_address: str = "127.0.0.1:50051"
+    # Messages per batch: one gRPC call (and one database transaction) per topic per batch.
+    batch_size: int = 500
+    poll_timeout_seconds: float = 0.5
+    rpc_timeout_seconds: float = 15.0
+    # Backoff for transient failures (persistence service or database away), capped.
+    retry_initial_seconds: float = 0.2
+    retry_max_seconds: float = 10.0
+    # A location may arrive before its person (different topics): keep retrying it this long, then
+    # dead-letter it with the reason.
+    unknown_person_retry_seconds: float = 300.0
+    # Locations parked waiting for their person; above this, location partitions pause until it drains.
+    max_parked_locations: int = 50_000
+    metrics_host: str = "127.0.0.1"
+    # Prometheus metrics; 0 turns the endpoint off.
+    metrics_port: int = 9464

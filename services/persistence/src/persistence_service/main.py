@@ -1,0 +1,76 @@
+"""Composition root of the persistence service: settings, engine, gRPC server with health and reflection."""
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import create_engine
+
+from persistence_service.servicer import PersistenceServicer
+from persistence_service.settings import PersistenceSettings
+from persistence_service.store import SqlStore
+from udaconnect.v1 import persistence_pb2, persistence_pb2_grpc
+from udaconnect_common.logs import configure_logging
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = persistence_pb2.DESCRIPTOR.services_by_name["PersistenceService"].full_name
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+def build_server(settings: PersistenceSettings, store: SqlStore) -> tuple[grpc.Server, health.HealthServicer, int]:
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="grpc"),
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    persistence_pb2_grpc.add_PersistenceServiceServicer_to_server(PersistenceServicer(store), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    return server, health_servicer, port
+
+
+def main() -> None:
+    settings = PersistenceSettings()
+    configure_logging(settings.log_level)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=0,
+        # Replace connections broken by a database restart instead of failing the next RPC with them.
+        pool_pre_ping=True,
+    )
+    server, health_servicer, port = build_server(settings, SqlStore(engine))
+    server.start()
+    logger.info("persistence service listening on %s:%d", settings.grpc_host, port)
+
+    stopped = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info(
+            "signal %d: finishing in-flight RPCs (up to %.0fs), then stopping", signum, settings.shutdown_grace_seconds
+        )
+        # Tell health checkers first so load balancers stop sending new calls.
+        health_servicer.enter_graceful_shutdown()
+        stopped.set()
+        server.stop(settings.shutdown_grace_seconds)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.wait_for_termination()
+    engine.dispose()
+    logger.info("persistence service stopped%s", "" if stopped.is_set() else " unexpectedly")

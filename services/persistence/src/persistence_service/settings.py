@@ -1,0 +1,12 @@
+from udaconnect_common.settings import CommonSettings
+
+
+class PersistenceSettings(CommonSettings):
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    grpc_max_workers: int = 8
+    # The owner role: this is the only service that writes.
+    database_url: str = "postgresql+psycopg://udaconnect:udaconnect@127.0.0.1:5433/udaconnect"
+    database_pool_size: int = 8
+    # Seconds in-flight RPCs get to finish on SIGTERM before the server stops.
+    shutdown_grace_seconds: float = 10.0

@@ -1,0 +1,67 @@
+"""Real adapters: Kafka for the write path, PostgreSQL (read-only role) for reads."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from person_api.schemas import PersonPage, PersonPublic
+from udaconnect.v1 import person_pb2
+from udaconnect_common.kafka import AsyncKafkaProducer
+from udaconnect_common.tables import person_table
+from udaconnect_common.timeconv import to_timestamp
+
+
+class KafkaPersonPublisher:
+    def __init__(self, producer: AsyncKafkaProducer, topic: str) -> None:
+        self._producer = producer
+        self._topic = topic
+
+    async def publish(self, person: PersonPublic) -> None:
+        message = person_pb2.Person(
+            id=str(person.id),
+            first_name=person.first_name,
+            last_name=person.last_name,
+            company_name=person.company_name,
+            created_at=to_timestamp(datetime.now(UTC)),
+        )
+        await self._producer.send(self._topic, key=str(person.id).encode(), value=message.SerializeToString())
+
+    async def check(self) -> None:
+        if await asyncio.to_thread(self._producer.broker_count, 2.0) == 0:
+            raise ConnectionError("no Kafka broker answers")
+
+
+_PUBLIC_COLUMNS = (
+    person_table.c.id,
+    person_table.c.first_name,
+    person_table.c.last_name,
+    person_table.c.company_name,
+)
+
+
+class SqlPersonReader:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, person_id: uuid.UUID) -> PersonPublic | None:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(*_PUBLIC_COLUMNS).where(person_table.c.id == person_id))).first()
+        return None if row is None else PersonPublic.model_validate(row._mapping)
+
+    async def list_page(self, limit: int, after: tuple[str, str, uuid.UUID] | None) -> PersonPage:
+        order = (person_table.c.last_name, person_table.c.first_name, person_table.c.id)
+        query = select(*_PUBLIC_COLUMNS).order_by(*order).limit(limit + 1)
+        if after is not None:
+            # Keyset paging: stable under concurrent inserts, and as cheap on page 1000 as on page 1.
+            query = query.where(tuple_(*order) > tuple_(*after))
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        persons = [PersonPublic.model_validate(row._mapping) for row in rows[:limit]]
+        return PersonPage(persons=persons, has_more=len(rows) > limit)
+
+    async def check(self) -> None:
+        async with self._engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))

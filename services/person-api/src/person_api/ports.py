@@ -1,0 +1,28 @@
+"""What the person API needs from the outside world. Real adapters in ``adapters``, fakes in the unit tests."""
+
+import uuid
+from typing import Protocol
+
+from person_api.schemas import PersonPage, PersonPublic
+
+
+class PersonPublisher(Protocol):
+    async def publish(self, person: PersonPublic) -> None:
+        """Hand the new person to the write path; returns once it is durably accepted.
+
+        Raises ``udaconnect_common.kafka.DeliveryFailed`` when it could not be accepted.
+        """
+
+    async def check(self) -> None:
+        """Raise when the write path is unreachable."""
+
+
+class PersonReader(Protocol):
+    async def get(self, person_id: uuid.UUID) -> PersonPublic | None: ...
+
+    async def list_page(self, limit: int, after: tuple[str, str, uuid.UUID] | None) -> PersonPage:
+        """Persons ordered by (last_name, first_name, id), strictly after the given sort key."""
+        ...
+
+    async def check(self) -> None:
+        """Raise when the database does not answer."""

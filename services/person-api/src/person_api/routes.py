@@ -1,0 +1,121 @@
+"""``/api/persons``: thin HTTP entry points that validate, then call the publisher or the reader."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from person_api.ports import PersonPublisher, PersonReader
+from person_api.schemas import PersonCreate, PersonPublic
+from udaconnect_common.http import Problem, ProblemError
+from udaconnect_common.ids import PERSON_ID_NAMESPACE, id_for_idempotency_key, new_id
+from udaconnect_common.kafka import DeliveryFailed
+from udaconnect_common.paging import InvalidCursor, decode_cursor, encode_cursor, next_link
+
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
+RETRY_AFTER_SECONDS = 5
+
+
+def get_publisher(request: Request) -> PersonPublisher:
+    publisher: PersonPublisher = request.app.state.publisher
+    return publisher
+
+
+def get_reader(request: Request) -> PersonReader:
+    reader: PersonReader = request.app.state.reader
+    return reader
+
+
+PublisherDep = Annotated[PersonPublisher, Depends(get_publisher)]
+ReaderDep = Annotated[PersonReader, Depends(get_reader)]
+
+router = APIRouter(prefix="/api/persons", tags=["persons"])
+
+_INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problem, "description": "Invalid request: the body says which field and why"}
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Accept a new person",
+    description=(
+        "Validates the person, gives it its id and hands it to the message broker. Answers 202 once the "
+        "broker has acknowledged it; the person can be read back with GET as soon as it is stored "
+        "(normally well under a second). With an `Idempotency-Key` header the id is derived from the key, "
+        "so a retried request cannot create a second person."
+    ),
+    responses={
+        **_INVALID,
+        413: {"model": Problem, "description": "Request body too large"},
+        503: {"model": Problem, "description": "The message broker is unavailable; nothing was accepted"},
+    },
+)
+async def create_person(
+    body: PersonCreate,
+    response: Response,
+    publisher: PublisherDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(min_length=1, max_length=255, description="Client-chosen key that makes retries safe"),
+    ] = None,
+) -> PersonPublic:
+    person_id = id_for_idempotency_key(PERSON_ID_NAMESPACE, idempotency_key) if idempotency_key else new_id()
+    person = PersonPublic(id=person_id, **body.model_dump())
+    try:
+        await publisher.publish(person)
+    except DeliveryFailed as exc:
+        raise ProblemError(
+            503,
+            "Write path unavailable",
+            f"The message broker did not acknowledge the write ({exc.reason}); nothing was accepted. Retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from exc
+    response.headers["Location"] = f"/api/persons/{person_id}"
+    return person
+
+
+@router.get(
+    "",
+    summary="List persons",
+    description=(
+        "Persons ordered by last name, first name, then id. Paged: when more persons follow, the "
+        '`Link: <...>; rel="next"` header holds the next page\'s URL; no such header means the last page.'
+    ),
+    responses=_INVALID,
+)
+async def list_persons(
+    request: Request,
+    response: Response,
+    reader: ReaderDep,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Page size")] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="Opaque cursor from a previous page's next link")
+    ] = None,
+) -> list[PersonPublic]:
+    after: tuple[str, str, uuid.UUID] | None = None
+    if cursor is not None:
+        try:
+            last_name, first_name, last_id = decode_cursor(cursor, 3)
+            after = (str(last_name), str(first_name), uuid.UUID(str(last_id)))
+        except (InvalidCursor, ValueError) as exc:
+            raise ProblemError(422, "Invalid request", "cursor: not a cursor this API made") from exc
+    page = await reader.list_page(limit, after)
+    if page.has_more:
+        last = page.persons[-1]
+        response.headers["Link"] = next_link(request.url, encode_cursor([last.last_name, last.first_name, last.id]))
+    return page.persons
+
+
+@router.get(
+    "/{person_id}",
+    summary="Get one person",
+    responses={**_INVALID, 404: {"model": Problem, "description": "No person has this id (yet)"}},
+)
+async def get_person(person_id: uuid.UUID, reader: ReaderDep) -> PersonPublic:
+    person = await reader.get(person_id)
+    if person is None:
+        raise ProblemError(404, "Not found", f"No person with id {person_id}.")
+    return person
