@@ -1,0 +1,199 @@
+"""The person API's HTTP behaviour, with in-memory fakes for Kafka and the database."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from person_api.app import create_app
+from person_api.schemas import PersonPage, PersonPublic
+from udaconnect_common.kafka import DeliveryFailed
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[PersonPublic] = []
+        self.failure: DeliveryFailed | None = None
+
+    async def publish(self, person: PersonPublic) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.published.append(person)
+
+    async def check(self) -> None:
+        if self.failure is not None:
+            raise ConnectionError("broker down")
+
+
+class FakeReader:
+    def __init__(self) -> None:
+        self.persons: dict[uuid.UUID, PersonPublic] = {}
+
+    async def get(self, person_id: uuid.UUID) -> PersonPublic | None:
+        return self.persons.get(person_id)
+
+    async def list_page(self, limit: int, after: tuple[str, str, uuid.UUID] | None) -> PersonPage:
+        ordered = sorted(self.persons.values(), key=lambda p: (p.last_name, p.first_name, p.id))
+        if after is not None:
+            ordered = [p for p in ordered if (p.last_name, p.first_name, p.id) > after]
+        return PersonPage(persons=ordered[:limit], has_more=len(ordered) > limit)
+
+    async def check(self) -> None:
+        return None
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def reader() -> FakeReader:
+    return FakeReader()
+
+
+@pytest.fixture
+def client(publisher: FakePublisher, reader: FakeReader) -> Iterator[TestClient]:
+    with TestClient(create_app(publisher, reader, max_body_bytes=1024)) as test_client:
+        yield test_client
+
+
+VALID = {"first_name": "Taco", "last_name": "Fargo", "company_name": "Alpha Omega Upholstery"}
+
+
+def test_post_accepts_publishes_and_points_to_the_new_person(client: TestClient, publisher: FakePublisher) -> None:
+    response = client.post("/api/persons", json=VALID)
+
+    assert response.status_code == 202
+    body = response.json()
+    person_id = uuid.UUID(body["id"])
+    assert person_id.version == 7
+    assert response.headers["location"] == f"/api/persons/{person_id}"
+    assert {k: body[k] for k in VALID} == VALID
+    assert [p.id for p in publisher.published] == [person_id]
+
+
+def test_post_strips_whitespace_from_names(client: TestClient) -> None:
+    response = client.post("/api/persons", json={**VALID, "first_name": "  Taco "})
+    assert response.json()["first_name"] == "Taco"
+
+
+def test_same_idempotency_key_gives_the_same_id_and_different_keys_differ(client: TestClient) -> None:
+    first = client.post("/api/persons", json=VALID, headers={"Idempotency-Key": "phone-42-req-1"})
+    again = client.post("/api/persons", json=VALID, headers={"Idempotency-Key": "phone-42-req-1"})
+    other = client.post("/api/persons", json=VALID, headers={"Idempotency-Key": "phone-42-req-2"})
+
+    assert first.json()["id"] == again.json()["id"]
+    assert other.json()["id"] != first.json()["id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "bad_field"),
+    [
+        ({"last_name": "Fargo", "company_name": "X"}, "first_name"),
+        ({**VALID, "first_name": ""}, "first_name"),
+        ({**VALID, "first_name": "   "}, "first_name"),
+        ({**VALID, "last_name": 42}, "last_name"),
+        ({**VALID, "company_name": "x" * 101}, "company_name"),
+        ({**VALID, "nickname": "T"}, "nickname"),
+    ],
+)
+def test_invalid_body_is_a_422_problem_naming_the_field_and_publishes_nothing(
+    client: TestClient, publisher: FakePublisher, body: dict[str, object], bad_field: str
+) -> None:
+    response = client.post("/api/persons", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert any(bad_field in error["loc"] for error in problem["errors"]), problem
+    assert publisher.published == []
+
+
+def test_malformed_json_is_a_422_problem(client: TestClient, publisher: FakePublisher) -> None:
+    response = client.post("/api/persons", content=b'{"first_name": ', headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["title"] == "Invalid request"
+    assert publisher.published == []
+
+
+def test_body_over_the_limit_is_a_413_problem(client: TestClient, publisher: FakePublisher) -> None:
+    response = client.post("/api/persons", json={**VALID, "company_name": "x" * 2000})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert publisher.published == []
+
+
+def test_broker_failure_is_a_503_with_retry_after(client: TestClient, publisher: FakePublisher) -> None:
+    publisher.failure = DeliveryFailed("Local: Message timed out")
+
+    response = client.post("/api/persons", json=VALID)
+
+    assert response.status_code == 503
+    assert int(response.headers["retry-after"]) > 0
+    assert "Message timed out" in response.json()["detail"]
+
+
+def test_ready_names_the_dependency_that_fails(client: TestClient, publisher: FakePublisher) -> None:
+    assert client.get("/ready").status_code == 200
+    publisher.failure = DeliveryFailed("down")
+    response = client.get("/ready")
+    assert response.status_code == 503
+    assert "kafka" in response.json()["detail"]
+
+
+def test_get_unknown_person_is_404_and_malformed_id_is_422(client: TestClient) -> None:
+    missing = client.get(f"/api/persons/{uuid.uuid4()}")
+    malformed = client.get("/api/persons/not-a-uuid")
+
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert malformed.status_code == 422
+
+
+def _seed(reader: FakeReader, count: int) -> list[PersonPublic]:
+    persons = [
+        PersonPublic(id=uuid.uuid4(), first_name=f"First{i % 3}", last_name=f"Last{i % 4}", company_name="C")
+        for i in range(count)
+    ]
+    reader.persons = {p.id: p for p in persons}
+    return sorted(persons, key=lambda p: (p.last_name, p.first_name, p.id))
+
+
+def test_list_pages_follow_next_links_to_every_person_in_order(client: TestClient, reader: FakeReader) -> None:
+    expected = _seed(reader, 11)
+    seen: list[str] = []
+    url: str | None = "/api/persons?limit=4"
+    pages = 0
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen.extend(person["id"] for person in response.json())
+        pages += 1
+        next_link = response.links.get("next")
+        url = next_link["url"] if next_link else None
+
+    assert seen == [str(p.id) for p in expected]
+    assert pages == 3
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=abc", "cursor=%%%", "cursor=WzFd"])
+def test_bad_paging_parameters_are_422(client: TestClient, reader: FakeReader, query: str) -> None:
+    _seed(reader, 3)
+    response = client.get(f"/api/persons?{query}")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_unknown_route_is_a_404_problem(client: TestClient) -> None:
+    response = client.get("/api/nothing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_openapi_documents_the_errors(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"202", "422", "503"} <= set(paths["/api/persons"]["post"]["responses"])
+    assert {"404", "422"} <= set(paths["/api/persons/{person_id}"]["get"]["responses"])
