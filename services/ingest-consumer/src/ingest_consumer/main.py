@@ -32,18 +32,21 @@ def main() -> None:
 
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "group.id": settings.consumer_group_id,
-            "client.id": "ingest-consumer",
-            # Offsets are committed by hand, only after the batch is stored (at-least-once).
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            # A long database outage keeps the batch in retry; stay in the group meanwhile.
-            "max.poll.interval.ms": 600_000,
-        }
-    )
+    consumer_config: dict[str, str | int | bool] = {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "group.id": settings.consumer_group_id,
+        "client.id": "ingest-consumer",
+        # Offsets are committed by hand, only after the batch is stored (at-least-once).
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        # A long database outage keeps the batch in retry; stay in the group meanwhile.
+        "max.poll.interval.ms": 600_000,
+        "session.timeout.ms": settings.consumer_session_timeout_ms,
+        "heartbeat.interval.ms": max(500, settings.consumer_session_timeout_ms // 5),
+    }
+    if settings.consumer_instance_id:
+        consumer_config["group.instance.id"] = settings.consumer_instance_id
+    consumer = Consumer(consumer_config)
     gateway = GrpcPersistenceGateway(settings.persistence_address, settings.rpc_timeout_seconds)
     dead_letter_producer = Producer(
         reliable_producer_config(settings.kafka_bootstrap_servers, "ingest-consumer-dlq", delivery_timeout_ms=30_000)

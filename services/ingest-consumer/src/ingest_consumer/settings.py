@@ -3,6 +3,12 @@ from udaconnect_common.settings import CommonSettings
 
 class IngestSettings(CommonSettings):
     consumer_group_id: str = "udaconnect-ingest"
+    # Static group membership (KIP-345): a restarted instance with the same id takes its partitions
+    # back at once, without a rebalance. Set it to a name stable across restarts (e.g. a StatefulSet
+    # pod name); leave it empty where instances come and go (a Deployment).
+    consumer_instance_id: str = ""
+    # How soon a crashed member (one without a static id) is noticed and its partitions reassigned.
+    consumer_session_timeout_ms: int = 10_000
     persistence_address: str = "127.0.0.1:50051"
     # Messages per batch: one gRPC call (and one database transaction) per topic per batch.
     batch_size: int = 500

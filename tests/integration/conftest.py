@@ -1,0 +1,60 @@
+"""One real UdaConnect system per test session: PostgreSQL+PostGIS, Kafka (KRaft), the services as processes.
+
+Everything listens on free ports in a temporary folder, so the tests never clash with a running
+``make up``. Service logs are printed when a test fails (see ``pytest_runtest_makereport``).
+"""
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from udaconnect_devstack.stack import LocalStack, StackPorts
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    # Not pytest's tmp_path: as root that lies in a 0700 folder the postgres user cannot enter.
+    run_dir = Path(tempfile.mkdtemp(prefix="udaconnect-it-"))
+    run_dir.chmod(0o711)
+    system = LocalStack(run_dir, StackPorts.free())
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
+        shutil.rmtree(run_dir)
+
+
+@pytest.fixture(scope="session")
+def person_api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.url("person-api"), timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture
+def db(stack: LocalStack) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    with psycopg.connect(stack.owner_libpq_dsn, autocommit=True) as connection:
+        yield connection
+
+
+def service_logs(stack: LocalStack) -> str:
+    parts = []
+    for log_file in sorted(Path(stack.logs_dir).glob("*.log")):
+        lines = log_file.read_text(errors="replace").splitlines()[-25:]
+        parts.append(f"--- {log_file.name} (last {len(lines)} lines)\n" + "\n".join(lines))
+    return "\n".join(parts)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On a failed test that used the stack, attach the tail of every service's log to the report."""
+    report: pytest.TestReport = yield
+    system = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and isinstance(system, LocalStack):
+        report.sections.append(("service logs", service_logs(system)))
+    return report

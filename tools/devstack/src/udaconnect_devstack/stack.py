@@ -1,0 +1,187 @@
+"""The whole UdaConnect system on one machine: PostgreSQL+PostGIS, Kafka, topics, migrations, services.
+
+Used by ``make up`` (fixed, documented ports, run folder ``.run/``) and by the integration tests (free
+ports, a temporary folder), so both run exactly the same components the same way.
+"""
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from udaconnect_devstack._process import run_checked
+from udaconnect_devstack.kafka import KafkaBroker, ensure_kafka_libs
+from udaconnect_devstack.ports import free_ports
+from udaconnect_devstack.postgres import PostgresServer
+from udaconnect_devstack.services import ServiceProcess, grpc_ready, http_ready, venv_script
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+DATABASE = "udaconnect"
+# Local-only credentials for a loopback cluster the stack creates itself; deployments use secrets.
+OWNER, OWNER_PASSWORD = "udaconnect", "udaconnect"
+READER, READER_PASSWORD = "udaconnect_reader", "udaconnect_reader"
+
+TOPIC_PERSONS = "udaconnect.persons.v1"
+TOPIC_LOCATIONS = "udaconnect.locations.v1"
+TOPIC_DEAD_LETTERS = "udaconnect.dead-letters.v1"
+# More than one partition so consumers can scale out; locations are keyed by person (order per person).
+TOPIC_PARTITIONS = {TOPIC_PERSONS: 3, TOPIC_LOCATIONS: 6, TOPIC_DEAD_LETTERS: 1}
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    postgres: int = 5433
+    kafka: int = 9092
+    kafka_controller: int = 9093
+    persistence_grpc: int = 50051
+    person_api: int = 8001
+    location_api: int = 8002
+    connection_api: int = 8003
+    consumer_metrics: int = 9464
+    frontend: int = 3000
+
+    @classmethod
+    def from_environment(cls) -> "StackPorts":
+        """The documented defaults, each overridable by an environment variable (e.g. ``PERSON_API_PORT``)."""
+        defaults = cls()
+        return cls(
+            **{name: int(os.environ.get(f"{name.upper()}_PORT", value)) for name, value in vars(defaults).items()}
+        )
+
+    @classmethod
+    def free(cls) -> "StackPorts":
+        """Free ports, for tests that must not clash with a running ``make up``."""
+        return cls(*free_ports(len(vars(cls()))))
+
+
+class LocalStack:
+    def __init__(self, run_dir: Path, ports: StackPorts, *, log_level: str = "INFO") -> None:
+        self.run_dir = run_dir.absolute()
+        self.ports = ports
+        self.log_level = log_level
+        self.logs_dir = self.run_dir / "logs"
+        self.postgres = PostgresServer(
+            self.run_dir / "postgres" / "data", ports.postgres, log_path=self.logs_dir / "postgres.log"
+        )
+        kafka_dir = REPO_ROOT / "infra" / "kafka"
+        self.kafka = KafkaBroker(
+            self.run_dir / "kafka",
+            ports.kafka,
+            ports.kafka_controller,
+            libs_dir=kafka_dir / "libs",
+            log4j_config=kafka_dir / "log4j2.properties",
+        )
+        self.services: dict[str, ServiceProcess] = {}
+
+    # -- connection details ------------------------------------------------------------------------
+
+    @property
+    def owner_url(self) -> str:
+        return self.postgres.dsn(OWNER, OWNER_PASSWORD, DATABASE)
+
+    @property
+    def reader_url(self) -> str:
+        return self.postgres.dsn(READER, READER_PASSWORD, DATABASE)
+
+    @property
+    def owner_libpq_dsn(self) -> str:
+        return self.postgres.libpq_dsn(OWNER, OWNER_PASSWORD, DATABASE)
+
+    def url(self, service: str) -> str:
+        port = {"person-api": self.ports.person_api}[service]
+        return f"http://127.0.0.1:{port}"
+
+    def common_env(self) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "KAFKA_TOPIC_PERSONS": TOPIC_PERSONS,
+            "KAFKA_TOPIC_LOCATIONS": TOPIC_LOCATIONS,
+            "KAFKA_TOPIC_DEAD_LETTERS": TOPIC_DEAD_LETTERS,
+            "LOG_LEVEL": self.log_level,
+        }
+
+    # -- infrastructure ----------------------------------------------------------------------------
+
+    def start_infrastructure(self) -> None:
+        ensure_kafka_libs(REPO_ROOT / "infra" / "kafka")
+        self.postgres.start()
+        self.postgres.ensure_database(DATABASE, OWNER, OWNER_PASSWORD, READER, READER_PASSWORD)
+        self.kafka.start()
+        self.kafka.create_topics(TOPIC_PARTITIONS)
+
+    def migrate(self) -> None:
+        run_checked(
+            [venv_script("persistence-migrate")],
+            what="database migration",
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.common_env(), "DATABASE_URL": self.owner_url},
+        )
+
+    # -- services ----------------------------------------------------------------------------------
+
+    def service_specs(self) -> list[ServiceProcess]:
+        """In start order: the writer first, then what calls it."""
+        common = self.common_env()
+        persistence_target = f"127.0.0.1:{self.ports.persistence_grpc}"
+
+        def spec(name: str, env: dict[str, str], ready: Callable[[], bool]) -> ServiceProcess:
+            return ServiceProcess(
+                name=name,
+                argv=[venv_script(name)],
+                env={**common, **env},
+                log_path=self.logs_dir / f"{name}.log",
+                cwd=REPO_ROOT,
+                ready=ready,
+            )
+
+        return [
+            spec(
+                "persistence-service",
+                {"GRPC_PORT": str(self.ports.persistence_grpc), "DATABASE_URL": self.owner_url},
+                grpc_ready(persistence_target),
+            ),
+            spec(
+                "ingest-consumer",
+                {
+                    "PERSISTENCE_ADDRESS": persistence_target,
+                    "METRICS_PORT": str(self.ports.consumer_metrics),
+                    # One local instance, restarted in place: static membership avoids a rebalance wait.
+                    "CONSUMER_INSTANCE_ID": "ingest-consumer-0",
+                },
+                http_ready(f"http://127.0.0.1:{self.ports.consumer_metrics}/metrics"),
+            ),
+            spec(
+                "person-api",
+                {"HTTP_PORT": str(self.ports.person_api), "DATABASE_URL": self.reader_url},
+                http_ready(f"{self.url('person-api')}/health"),
+            ),
+        ]
+
+    def start_services(self, names: Iterable[str] | None = None) -> None:
+        wanted = set(names) if names is not None else None
+        for service in self.service_specs():
+            if wanted is None or service.name in wanted:
+                self.services[service.name] = service
+                service.start()
+
+    def stop_services(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+
+    def start(self) -> None:
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.start_infrastructure()
+        self.migrate()
+        self.start_services()
+
+    def stop(self) -> None:
+        """Services first (they drain), then Kafka, then PostgreSQL. Data is kept for the next start."""
+        self.stop_services()
+        if self.kafka.is_running():
+            self.kafka.stop()
+        if self.postgres.is_running():
+            self.postgres.stop()
