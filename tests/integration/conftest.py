@@ -6,7 +6,7 @@ Everything listens on free ports in a temporary folder, so the tests never clash
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import httpx
@@ -51,7 +51,9 @@ def service_logs(stack: LocalStack) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """On a failed test that used the stack, attach the tail of every service's log to the report."""
     report: pytest.TestReport = yield
     system = getattr(item, "funcargs", {}).get("stack")
