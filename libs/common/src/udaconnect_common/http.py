@@ -5,12 +5,14 @@ never a 500.
 """
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
@@ -137,6 +139,46 @@ def install_health_routes(app: FastAPI, checks: Mapping[str, ReadinessCheck]) ->
 
 def install_metrics(app: FastAPI) -> None:
     Instrumentator().instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
+
+
+ShutdownHook = Callable[[], Awaitable[None]]
+
+
+def create_api(
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    readiness_checks: Mapping[str, ReadinessCheck],
+    max_body_bytes: int,
+    cors_origins: Sequence[str] = (),
+    on_shutdown: Sequence[ShutdownHook] = (),
+) -> FastAPI:
+    """A FastAPI app with what every UdaConnect API has: problem details, /health, /ready, /metrics,
+    a request body limit and CORS for the web front end. Resources are closed by ``on_shutdown``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for hook in on_shutdown:
+            await hook()
+
+    app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan)
+    for router in routers:
+        app.include_router(router)
+    install_problem_handlers(app)
+    install_health_routes(app, readiness_checks)
+    install_metrics(app)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "Idempotency-Key"],
+            expose_headers=["Location", "Link", "Retry-After"],
+        )
+    return app
 
 
 class BodySizeLimit:

@@ -15,3 +15,19 @@ class CommonSettings(BaseSettings):
     kafka_topic_locations: str = "udaconnect.locations.v1"
     kafka_topic_dead_letters: str = "udaconnect.dead-letters.v1"
     log_level: str = "INFO"
+
+
+class ApiSettings(CommonSettings):
+    """What every HTTP API shares. Each API sets its own default port."""
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    http_workers: int = 1
+    # The read-only role: the APIs never write to the database (writes go through Kafka).
+    database_url: str = "postgresql+psycopg://udaconnect_reader:udaconnect_reader@127.0.0.1:5433/udaconnect"
+    database_pool_size: int = 5
+    # Upper bound on how long a POST waits for the broker's acknowledgement before answering 503.
+    kafka_delivery_timeout_ms: int = 5000
+    max_body_bytes: int = 64 * 1024
+    # Origins of the web front end, which calls the APIs from the browser.
+    cors_allow_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")

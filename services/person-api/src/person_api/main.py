@@ -19,7 +19,7 @@ def build_app() -> FastAPI:
     producer = AsyncKafkaProducer(
         reliable_producer_config(settings.kafka_bootstrap_servers, "person-api", settings.kafka_delivery_timeout_ms)
     )
-    engine = create_read_engine(settings.database_url)
+    engine = create_read_engine(settings.database_url, settings.database_pool_size)
 
     async def close_producer() -> None:
         await asyncio.to_thread(producer.close)
