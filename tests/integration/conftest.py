@@ -21,7 +21,12 @@ def stack() -> Iterator[LocalStack]:
     # Not pytest's tmp_path: as root that lies in a 0700 folder the postgres user cannot enter.
     run_dir = Path(tempfile.mkdtemp(prefix="udaconnect-it-"))
     run_dir.chmod(0o711)
-    system = LocalStack(run_dir, StackPorts.free())
+    system = LocalStack(
+        run_dir,
+        StackPorts.free(),
+        # A location whose person never comes is dead-lettered after this; short, so a test can see it.
+        service_env={"ingest-consumer": {"UNKNOWN_PERSON_RETRY_SECONDS": str(ORPHAN_RETRY_SECONDS)}},
+    )
     try:
         system.start()
         yield system
@@ -30,9 +35,28 @@ def stack() -> Iterator[LocalStack]:
         shutil.rmtree(run_dir)
 
 
+ORPHAN_RETRY_SECONDS = 8
+
+
+def _client(stack: LocalStack, service: str) -> httpx.Client:
+    return httpx.Client(base_url=stack.url(service), timeout=30.0)
+
+
 @pytest.fixture(scope="session")
 def person_api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url("person-api"), timeout=30.0) as client:
+    with _client(stack, "person-api") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def location_api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with _client(stack, "location-api") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def connection_api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with _client(stack, "connection-api") as client:
         yield client
 
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from typing import Any
 
+import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +19,8 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from udaconnect_common.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +147,18 @@ def install_metrics(app: FastAPI) -> None:
 ShutdownHook = Callable[[], Awaitable[None]]
 
 
+def serve(app_factory: str, settings: ApiSettings) -> None:
+    """Run an API under uvicorn. ``app_factory`` ("module:function") builds the app in each worker."""
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.http_host,
+        port=settings.http_port,
+        workers=settings.http_workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
 def create_api(
     *,
     title: str,
@@ -218,3 +233,32 @@ class BodySizeLimit:
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+_RESPONSE_DESCRIPTIONS = {
+    404: "Not found",
+    413: "Request body too large",
+    422: "Invalid request: the problem's `errors` say which field and why",
+    503: "The message broker is unavailable; nothing was accepted. Retry after `Retry-After` seconds",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem documents a route can answer."""
+    return {status: {"model": Problem, "description": _RESPONSE_DESCRIPTIONS[status]} for status in statuses}
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def broker_unavailable(reason: str) -> ProblemError:
+    return ProblemError(
+        503,
+        "Write path unavailable",
+        f"The message broker did not acknowledge the write ({reason}); retry later with the same Idempotency-Key.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def invalid_parameter(name: str, why: str) -> ProblemError:
+    return ProblemError(422, "Invalid request", f"{name}: {why}")

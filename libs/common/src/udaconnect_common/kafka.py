@@ -104,6 +104,14 @@ class AsyncKafkaProducer:
             logger.warning("kafka metadata request failed: %s", exc)
             return 0
 
+    async def check(self) -> None:
+        """Raise when no broker answers (for readiness probes)."""
+        if await asyncio.to_thread(self.broker_count, 2.0) == 0:
+            raise ConnectionError("no Kafka broker answers")
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
+
     def close(self, timeout: float = 10.0) -> None:
         """Deliver what is queued (up to ``timeout``), then stop the poller."""
         remaining = self._producer.flush(timeout)

@@ -36,5 +36,5 @@ location_table = Table(
     Column("creation_time", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True)),
     Index("ix_location_person_time", "person_id", "creation_time"),
-    Index("ix_location_coordinate", "coordinate", postgresql_using="gist"),
+    Index("ix_location_coordinate_time", "coordinate", "creation_time", postgresql_using="gist"),
 )

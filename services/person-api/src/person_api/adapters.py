@@ -1,6 +1,5 @@
 """Real adapters: Kafka for the write path, PostgreSQL (read-only role) for reads."""
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -30,8 +29,7 @@ class KafkaPersonPublisher:
         await self._producer.send(self._topic, key=str(person.id).encode(), value=message.SerializeToString())
 
     async def check(self) -> None:
-        if await asyncio.to_thread(self._producer.broker_count, 2.0) == 0:
-            raise ConnectionError("no Kafka broker answers")
+        await self._producer.check()
 
 
 _PUBLIC_COLUMNS = (

@@ -1,14 +1,12 @@
 """Composition root: settings from the environment, real adapters, uvicorn."""
 
-import asyncio
-
-import uvicorn
 from fastapi import FastAPI
 
 from person_api.adapters import KafkaPersonPublisher, SqlPersonReader
 from person_api.app import create_app
 from person_api.settings import PersonApiSettings
 from udaconnect_common.db import create_read_engine
+from udaconnect_common.http import serve
 from udaconnect_common.kafka import AsyncKafkaProducer, reliable_producer_config
 from udaconnect_common.logs import configure_logging
 
@@ -20,26 +18,14 @@ def build_app() -> FastAPI:
         reliable_producer_config(settings.kafka_bootstrap_servers, "person-api", settings.kafka_delivery_timeout_ms)
     )
     engine = create_read_engine(settings.database_url, settings.database_pool_size)
-
-    async def close_producer() -> None:
-        await asyncio.to_thread(producer.close)
-
     return create_app(
         KafkaPersonPublisher(producer, settings.kafka_topic_persons),
         SqlPersonReader(engine),
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_allow_origins,
-        on_shutdown=[close_producer, engine.dispose],
+        on_shutdown=[producer.aclose, engine.dispose],
     )
 
 
 def main() -> None:
-    settings = PersonApiSettings()
-    uvicorn.run(
-        "person_api.main:build_app",
-        factory=True,
-        host=settings.http_host,
-        port=settings.http_port,
-        workers=settings.http_workers,
-        log_level=settings.log_level.lower(),
-    )
+    serve("person_api.main:build_app", PersonApiSettings())

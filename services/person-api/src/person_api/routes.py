@@ -1,20 +1,19 @@
 """``/api/persons``: thin HTTP entry points that validate, then call the publisher or the reader."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from person_api.ports import PersonPublisher, PersonReader
 from person_api.schemas import PersonCreate, PersonPublic
-from udaconnect_common.http import Problem, ProblemError
+from udaconnect_common.http import ProblemError, broker_unavailable, invalid_parameter, problem_responses
 from udaconnect_common.ids import PERSON_ID_NAMESPACE, id_for_idempotency_key, new_id
 from udaconnect_common.kafka import DeliveryFailed
 from udaconnect_common.paging import InvalidCursor, decode_cursor, encode_cursor, next_link
 
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
-RETRY_AFTER_SECONDS = 5
 
 
 def get_publisher(request: Request) -> PersonPublisher:
@@ -32,10 +31,6 @@ ReaderDep = Annotated[PersonReader, Depends(get_reader)]
 
 router = APIRouter(prefix="/api/persons", tags=["persons"])
 
-_INVALID: dict[int | str, dict[str, Any]] = {
-    422: {"model": Problem, "description": "Invalid request: the body says which field and why"}
-}
-
 
 @router.post(
     "",
@@ -47,11 +42,7 @@ _INVALID: dict[int | str, dict[str, Any]] = {
         "(normally well under a second). With an `Idempotency-Key` header the id is derived from the key, "
         "so a retried request cannot create a second person."
     ),
-    responses={
-        **_INVALID,
-        413: {"model": Problem, "description": "Request body too large"},
-        503: {"model": Problem, "description": "The message broker is unavailable; nothing was accepted"},
-    },
+    responses=problem_responses(413, 422, 503),
 )
 async def create_person(
     body: PersonCreate,
@@ -67,12 +58,7 @@ async def create_person(
     try:
         await publisher.publish(person)
     except DeliveryFailed as exc:
-        raise ProblemError(
-            503,
-            "Write path unavailable",
-            f"The message broker did not acknowledge the write ({exc.reason}); nothing was accepted. Retry later.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        ) from exc
+        raise broker_unavailable(exc.reason) from exc
     response.headers["Location"] = f"/api/persons/{person_id}"
     return person
 
@@ -84,7 +70,7 @@ async def create_person(
         "Persons ordered by last name, first name, then id. Paged: when more persons follow, the "
         '`Link: <...>; rel="next"` header holds the next page\'s URL; no such header means the last page.'
     ),
-    responses=_INVALID,
+    responses=problem_responses(422),
 )
 async def list_persons(
     request: Request,
@@ -101,7 +87,7 @@ async def list_persons(
             last_name, first_name, last_id = decode_cursor(cursor, 3)
             after = (str(last_name), str(first_name), uuid.UUID(str(last_id)))
         except (InvalidCursor, ValueError) as exc:
-            raise ProblemError(422, "Invalid request", "cursor: not a cursor this API made") from exc
+            raise invalid_parameter("cursor", "not a cursor this API made") from exc
     page = await reader.list_page(limit, after)
     if page.has_more:
         last = page.persons[-1]
@@ -112,7 +98,7 @@ async def list_persons(
 @router.get(
     "/{person_id}",
     summary="Get one person",
-    responses={**_INVALID, 404: {"model": Problem, "description": "No person has this id (yet)"}},
+    responses=problem_responses(404, 422),
 )
 async def get_person(person_id: uuid.UUID, reader: ReaderDep) -> PersonPublic:
     person = await reader.get(person_id)

@@ -1,9 +1,12 @@
 """The HTTP shapes of a person, named by role."""
 
-import uuid
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from udaconnect_common.schemas import PersonPublic
+
+__all__ = ["PersonCreate", "PersonPage", "PersonPublic"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -21,26 +24,6 @@ class PersonCreate(BaseModel):
     first_name: Name
     last_name: Name
     company_name: Name
-
-
-class PersonPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "01936f4e-8a4e-7c3a-9d1e-4b6f2a0c9e11",
-                    "first_name": "Taco",
-                    "last_name": "Fargo",
-                    "company_name": "Alpha Omega Upholstery",
-                }
-            ]
-        }
-    )
-
-    id: uuid.UUID
-    first_name: str
-    last_name: str
-    company_name: str
 
 
 class PersonPage(BaseModel):

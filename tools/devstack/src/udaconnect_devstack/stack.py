@@ -6,7 +6,7 @@ ports, a temporary folder), so both run exactly the same components the same way
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +59,17 @@ class StackPorts:
 
 
 class LocalStack:
-    def __init__(self, run_dir: Path, ports: StackPorts, *, log_level: str = "INFO") -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        ports: StackPorts,
+        *,
+        log_level: str = "INFO",
+        service_env: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        """``service_env``: extra environment per service name (tests shorten timeouts with it)."""
         self.run_dir = run_dir.absolute()
+        self.service_env = {name: dict(env) for name, env in (service_env or {}).items()}
         self.ports = ports
         self.log_level = log_level
         self.logs_dir = self.run_dir / "logs"
@@ -92,7 +101,11 @@ class LocalStack:
         return self.postgres.libpq_dsn(OWNER, OWNER_PASSWORD, DATABASE)
 
     def url(self, service: str) -> str:
-        port = {"person-api": self.ports.person_api}[service]
+        port = {
+            "person-api": self.ports.person_api,
+            "location-api": self.ports.location_api,
+            "connection-api": self.ports.connection_api,
+        }[service]
         return f"http://127.0.0.1:{port}"
 
     def common_env(self) -> dict[str, str]:
@@ -132,7 +145,7 @@ class LocalStack:
             return ServiceProcess(
                 name=name,
                 argv=[venv_script(name)],
-                env={**common, **env},
+                env={**common, **env, **self.service_env.get(name, {})},
                 log_path=self.logs_dir / f"{name}.log",
                 cwd=REPO_ROOT,
                 ready=ready,
@@ -154,10 +167,13 @@ class LocalStack:
                 },
                 http_ready(f"http://127.0.0.1:{self.ports.consumer_metrics}/metrics"),
             ),
-            spec(
-                "person-api",
-                {"HTTP_PORT": str(self.ports.person_api), "DATABASE_URL": self.reader_url},
-                http_ready(f"{self.url('person-api')}/health"),
+            *(
+                spec(
+                    name,
+                    {"HTTP_PORT": self.url(name).rsplit(":", 1)[1], "DATABASE_URL": self.reader_url},
+                    http_ready(f"{self.url(name)}/health"),
+                )
+                for name in ("person-api", "location-api", "connection-api")
             ),
         ]
 

@@ -115,6 +115,8 @@ def print_urls(stack: LocalStack) -> None:
         "",
         "UdaConnect is running. Ctrl-C stops everything (data is kept).",
         f"  person-api      http://localhost:{ports.person_api}/api/persons   docs: http://localhost:{ports.person_api}/docs",
+        f"  location-api    http://localhost:{ports.location_api}/api/locations   docs: http://localhost:{ports.location_api}/docs",
+        f"  connection-api  http://localhost:{ports.connection_api}/api/persons/<id>/connection   docs: http://localhost:{ports.connection_api}/docs",
         f"  persistence     gRPC 127.0.0.1:{ports.persistence_grpc}   try: uv run persistence-client health",
         f"  ingest-consumer metrics http://localhost:{ports.consumer_metrics}/metrics",
         f"  Kafka           {stack.kafka.bootstrap_servers}",

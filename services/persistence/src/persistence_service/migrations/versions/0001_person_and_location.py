@@ -39,8 +39,11 @@ def upgrade() -> None:
         sa.Column("creation_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True)),
     )
+    # The person's own pings in a time range (connection queries, location lists).
     op.create_index("ix_location_person_time", "location", ["person_id", "creation_time"])
-    op.create_index("ix_location_coordinate", "location", ["coordinate"], postgresql_using="gist")
+    # Everyone's pings near a point *and* in a time range, in one index (btree_gist makes the
+    # timestamp GiST-indexable): what the connection query's inner side needs.
+    op.create_index("ix_location_coordinate_time", "location", ["coordinate", "creation_time"], postgresql_using="gist")
 
 
 def downgrade() -> None:

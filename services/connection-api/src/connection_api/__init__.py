@@ -1,0 +1,1 @@
+"""UdaConnect connection API: whom a person was near (within D metres) between two dates."""

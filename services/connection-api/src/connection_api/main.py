@@ -1,0 +1,26 @@
+"""Composition root: settings from the environment, the database adapter, uvicorn."""
+
+from fastapi import FastAPI
+
+from connection_api.adapters import SqlConnectionReader
+from connection_api.app import create_app
+from connection_api.settings import ConnectionApiSettings
+from udaconnect_common.db import create_read_engine
+from udaconnect_common.http import serve
+from udaconnect_common.logs import configure_logging
+
+
+def build_app() -> FastAPI:
+    settings = ConnectionApiSettings()
+    configure_logging(settings.log_level)
+    engine = create_read_engine(settings.database_url, settings.database_pool_size)
+    return create_app(
+        SqlConnectionReader(engine),
+        max_body_bytes=settings.max_body_bytes,
+        cors_origins=settings.cors_allow_origins,
+        on_shutdown=[engine.dispose],
+    )
+
+
+def main() -> None:
+    serve("connection_api.main:build_app", ConnectionApiSettings())

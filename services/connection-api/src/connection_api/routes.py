@@ -1,0 +1,151 @@
+"""``/api/persons/{id}/connection`` and ``/contacts``: validate the parameters, run one query, page the answer."""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from connection_api.ports import ConnectionReader
+from connection_api.queries import Proximity
+from connection_api.schemas import Connection, Contact
+from udaconnect_common.http import ProblemError, invalid_parameter, problem_responses
+from udaconnect_common.paging import InvalidCursor, decode_cursor, encode_cursor, next_link
+from udaconnect_common.timerange import EndDate, InvalidTimeRange, StartDate, time_range
+
+DEFAULT_DISTANCE_M = 5.0
+MAX_DISTANCE_M = 500.0
+MAX_RANGE = timedelta(days=31)
+MAX_WINDOW_MINUTES = 24 * 60
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
+
+
+def get_reader(request: Request) -> ConnectionReader:
+    reader: ConnectionReader = request.app.state.reader
+    return reader
+
+
+ReaderDep = Annotated[ConnectionReader, Depends(get_reader)]
+Distance = Annotated[
+    float,
+    Query(
+        gt=0,
+        le=MAX_DISTANCE_M,
+        allow_inf_nan=False,
+        description=f"Metres on the WGS84 spheroid; 0 < distance <= {MAX_DISTANCE_M:.0f}",
+    ),
+]
+Window = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_WINDOW_MINUTES,
+        description=(
+            "Co-presence window in minutes: the other ping must also be within this time of the person's ping. "
+            "Absent: any time in the range (the legacy behaviour)."
+        ),
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="Opaque cursor from a next link")]
+
+router = APIRouter(prefix="/api/persons", tags=["connections"])
+
+_RANGE_DOC = (
+    f"`start_date` and `end_date` are UTC days (`YYYY-MM-DD`) or ISO 8601 times with offset, both inclusive, "
+    f"at most {MAX_RANGE.days} days apart; the same range applies to the person's pings and the others'."
+)
+
+
+async def _proximity(
+    reader: ConnectionReader,
+    person_id: uuid.UUID,
+    start_date: StartDate,
+    end_date: EndDate,
+    distance: float,
+    window: int | None,
+) -> Proximity:
+    try:
+        period = time_range(start_date, end_date, MAX_RANGE)
+    except InvalidTimeRange as exc:
+        raise invalid_parameter("end_date", str(exc)) from exc
+    if not await reader.person_exists(person_id):
+        raise ProblemError(404, "Not found", f"No person with id {person_id}.")
+    return Proximity(person_id, period, distance, timedelta(minutes=window) if window else None)
+
+
+@router.get(
+    "/{person_id}/connection",
+    summary="Whom the person was near, ping by ping",
+    description=(
+        "Every ping of another person within `distance` metres of one of the person's own pings. "
+        + _RANGE_DOC
+        + " Each other ping appears once, ordered by time then id; `location` is the other person's ping. "
+        'Paged: a `Link: <...>; rel="next"` header holds the next page; none means the last page.'
+    ),
+    responses=problem_responses(404, 422),
+)
+async def list_connections(
+    request: Request,
+    response: Response,
+    reader: ReaderDep,
+    person_id: uuid.UUID,
+    start_date: StartDate,
+    end_date: EndDate,
+    distance: Distance = DEFAULT_DISTANCE_M,
+    window: Window = None,
+    limit: Limit = PAGE_SIZE_DEFAULT,
+    cursor: Cursor = None,
+) -> list[Connection]:
+    after: tuple[datetime, uuid.UUID] | None = None
+    if cursor is not None:
+        try:
+            last_time, last_id = decode_cursor(cursor, 2)
+            after = (datetime.fromisoformat(str(last_time)), uuid.UUID(str(last_id)))
+        except (InvalidCursor, ValueError) as exc:
+            raise invalid_parameter("cursor", "not a cursor this API made") from exc
+    query = await _proximity(reader, person_id, start_date, end_date, distance, window)
+    page = await reader.connections(query, limit, after)
+    if page.has_more:
+        last = page.connections[-1].location
+        response.headers["Link"] = next_link(request.url, encode_cursor([last.creation_time.isoformat(), last.id]))
+    return page.connections
+
+
+@router.get(
+    "/{person_id}/contacts",
+    summary="Whom the person met, one row per other person",
+    description=(
+        "One row per other person who had a ping within `distance` metres of one of the person's pings: "
+        "how many such pings, the first and last time, and the closest distance. "
+        + _RANGE_DOC
+        + " Ordered by encounters (most first), then person id; paged like the connection list."
+    ),
+    responses=problem_responses(404, 422),
+)
+async def list_contacts(
+    request: Request,
+    response: Response,
+    reader: ReaderDep,
+    person_id: uuid.UUID,
+    start_date: StartDate,
+    end_date: EndDate,
+    distance: Distance = DEFAULT_DISTANCE_M,
+    window: Window = None,
+    limit: Limit = PAGE_SIZE_DEFAULT,
+    cursor: Cursor = None,
+) -> list[Contact]:
+    after: tuple[int, uuid.UUID] | None = None
+    if cursor is not None:
+        try:
+            encounters, last_id = decode_cursor(cursor, 2)
+            after = (int(encounters), uuid.UUID(str(last_id)))
+        except (InvalidCursor, ValueError, TypeError) as exc:
+            raise invalid_parameter("cursor", "not a cursor this API made") from exc
+    query = await _proximity(reader, person_id, start_date, end_date, distance, window)
+    page = await reader.contacts(query, limit, after)
+    if page.has_more:
+        last = page.contacts[-1]
+        response.headers["Link"] = next_link(request.url, encode_cursor([last.encounters, last.person.id]))
+    return page.contacts

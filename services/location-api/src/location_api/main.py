@@ -1,0 +1,31 @@
+"""Composition root: settings from the environment, real adapters, uvicorn."""
+
+from fastapi import FastAPI
+
+from location_api.adapters import KafkaLocationPublisher, SqlLocationReader
+from location_api.app import create_app
+from location_api.settings import LocationApiSettings
+from udaconnect_common.db import create_read_engine
+from udaconnect_common.http import serve
+from udaconnect_common.kafka import AsyncKafkaProducer, reliable_producer_config
+from udaconnect_common.logs import configure_logging
+
+
+def build_app() -> FastAPI:
+    settings = LocationApiSettings()
+    configure_logging(settings.log_level)
+    producer = AsyncKafkaProducer(
+        reliable_producer_config(settings.kafka_bootstrap_servers, "location-api", settings.kafka_delivery_timeout_ms)
+    )
+    engine = create_read_engine(settings.database_url, settings.database_pool_size)
+    return create_app(
+        KafkaLocationPublisher(producer, settings.kafka_topic_locations),
+        SqlLocationReader(engine),
+        max_body_bytes=settings.max_body_bytes,
+        cors_origins=settings.cors_allow_origins,
+        on_shutdown=[producer.aclose, engine.dispose],
+    )
+
+
+def main() -> None:
+    serve("location_api.main:build_app", LocationApiSettings())

@@ -1,0 +1,156 @@
+"""``/api/locations``: thin HTTP entry points that validate, then call the publisher or the reader."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from location_api.ports import LocationPublisher, LocationReader
+from location_api.schemas import (
+    LocationBatchAccepted,
+    LocationBatchCreate,
+    LocationCreate,
+    LocationPublic,
+)
+from udaconnect_common.http import ProblemError, broker_unavailable, invalid_parameter, problem_responses
+from udaconnect_common.ids import LOCATION_ID_NAMESPACE, id_for_idempotency_key, new_id
+from udaconnect_common.kafka import DeliveryFailed
+from udaconnect_common.paging import InvalidCursor, decode_cursor, encode_cursor, next_link
+from udaconnect_common.timerange import EndDate, InvalidTimeRange, StartDate, time_range
+
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
+
+
+def get_publisher(request: Request) -> LocationPublisher:
+    publisher: LocationPublisher = request.app.state.publisher
+    return publisher
+
+
+def get_reader(request: Request) -> LocationReader:
+    reader: LocationReader = request.app.state.reader
+    return reader
+
+
+PublisherDep = Annotated[LocationPublisher, Depends(get_publisher)]
+ReaderDep = Annotated[LocationReader, Depends(get_reader)]
+IdempotencyKey = Annotated[
+    str | None, Header(min_length=1, max_length=255, description="Client-chosen key that makes retries safe")
+]
+
+router = APIRouter(prefix="/api/locations", tags=["locations"])
+
+
+def _accepted(item: LocationCreate, location_id: uuid.UUID, received_at: datetime) -> LocationPublic:
+    return LocationPublic(
+        id=location_id,
+        person_id=item.person_id,
+        latitude=item.latitude,
+        longitude=item.longitude,
+        creation_time=item.creation_time or received_at,
+    )
+
+
+async def _publish(publisher: LocationPublisher, locations: list[LocationPublic]) -> None:
+    try:
+        await publisher.publish(locations)
+    except DeliveryFailed as exc:
+        raise broker_unavailable(exc.reason) from exc
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Accept one location ping",
+    description=(
+        "Validates the ping, gives it its id and hands it to the message broker; answers 202 once the broker "
+        "has acknowledged it. The ping is stored shortly after, even if its person is still on its way. "
+        "With an `Idempotency-Key` header the id is derived from the key, so a retry cannot store it twice."
+    ),
+    responses=problem_responses(413, 422, 503),
+)
+async def create_location(
+    body: LocationCreate, response: Response, publisher: PublisherDep, idempotency_key: IdempotencyKey = None
+) -> LocationPublic:
+    location_id = id_for_idempotency_key(LOCATION_ID_NAMESPACE, idempotency_key) if idempotency_key else new_id()
+    location = _accepted(body, location_id, datetime.now(UTC))
+    await _publish(publisher, [location])
+    response.headers["Location"] = f"/api/locations/{location_id}"
+    return location
+
+
+@router.post(
+    "/batch",
+    status_code=202,
+    summary="Accept many location pings at once",
+    description=(
+        "For a phone uploading the pings it collected. Every item is validated first: one invalid item "
+        "rejects the whole batch with a 422 whose `errors` name each bad item by index (`loc`). "
+        "With an `Idempotency-Key` header, item *i* gets an id derived from the key and *i*, so a retried "
+        "batch (for instance after a 503) stores nothing twice. Without one, a retry after a 503 may store "
+        "some pings twice under different ids: send the key."
+    ),
+    responses=problem_responses(413, 422, 503),
+)
+async def create_location_batch(
+    body: LocationBatchCreate, publisher: PublisherDep, idempotency_key: IdempotencyKey = None
+) -> LocationBatchAccepted:
+    received_at = datetime.now(UTC)
+    locations = [
+        _accepted(
+            item,
+            id_for_idempotency_key(LOCATION_ID_NAMESPACE, f"{idempotency_key}#{index}")
+            if idempotency_key
+            else new_id(),
+            received_at,
+        )
+        for index, item in enumerate(body.locations)
+    ]
+    await _publish(publisher, locations)
+    return LocationBatchAccepted(ids=[location.id for location in locations])
+
+
+@router.get(
+    "",
+    summary="A person's locations in a time range",
+    description=(
+        "The person's pings ordered by time (then id). Paged: when more follow, the "
+        '`Link: <...>; rel="next"` header holds the next page\'s URL; no such header means the last page.'
+    ),
+    responses=problem_responses(422),
+)
+async def list_locations(
+    request: Request,
+    response: Response,
+    reader: ReaderDep,
+    person_id: Annotated[uuid.UUID, Query(description="Whose pings")],
+    start_date: StartDate,
+    end_date: EndDate,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Page size")] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[str | None, Query(max_length=2048, description="Opaque cursor from a next link")] = None,
+) -> list[LocationPublic]:
+    try:
+        period = time_range(start_date, end_date)
+    except InvalidTimeRange as exc:
+        raise invalid_parameter("end_date", str(exc)) from exc
+    after: tuple[datetime, uuid.UUID] | None = None
+    if cursor is not None:
+        try:
+            last_time, last_id = decode_cursor(cursor, 2)
+            after = (datetime.fromisoformat(str(last_time)), uuid.UUID(str(last_id)))
+        except (InvalidCursor, ValueError) as exc:
+            raise invalid_parameter("cursor", "not a cursor this API made") from exc
+    page = await reader.list_page(person_id, period, limit, after)
+    if page.has_more:
+        last = page.locations[-1]
+        response.headers["Link"] = next_link(request.url, encode_cursor([last.creation_time.isoformat(), last.id]))
+    return page.locations
+
+
+@router.get("/{location_id}", summary="Get one location ping", responses=problem_responses(404, 422))
+async def get_location(location_id: uuid.UUID, reader: ReaderDep) -> LocationPublic:
+    location = await reader.get(location_id)
+    if location is None:
+        raise ProblemError(404, "Not found", f"No location with id {location_id}.")
+    return location
