@@ -1,0 +1,124 @@
+"""The connection API's parameter handling and paging, with an in-memory fake reader."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from connection_api.app import create_app
+from connection_api.queries import Proximity
+from connection_api.schemas import Connection, ConnectionPage, ContactPage, LocationPublic, PersonPublic
+
+SUBJECT = uuid.uuid4()
+OTHER = PersonPublic(id=uuid.uuid4(), first_name="O", last_name="Ther", company_name="C")
+
+
+class FakeReader:
+    def __init__(self, connections: list[Connection]) -> None:
+        self.rows = connections
+        self.queries: list[Proximity] = []
+
+    async def person_exists(self, person_id: uuid.UUID) -> bool:
+        return person_id == SUBJECT
+
+    async def connections(
+        self, query: Proximity, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> ConnectionPage:
+        self.queries.append(query)
+        rows = [c for c in self.rows if after is None or (c.location.creation_time, c.location.id) > after]
+        return ConnectionPage(connections=rows[:limit], has_more=len(rows) > limit)
+
+    async def contacts(self, query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> ContactPage:
+        self.queries.append(query)
+        return ContactPage(contacts=[], has_more=False)
+
+    async def check(self) -> None:
+        return None
+
+
+def _connections(count: int) -> list[Connection]:
+    start = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    return [
+        Connection(
+            person=OTHER,
+            location=LocationPublic(
+                id=uuid.uuid4(),
+                person_id=OTHER.id,
+                latitude=1.0,
+                longitude=2.0,
+                creation_time=start + timedelta(minutes=i),
+            ),
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def reader() -> FakeReader:
+    return FakeReader(_connections(5))
+
+
+@pytest.fixture
+def client(reader: FakeReader) -> Iterator[TestClient]:
+    with TestClient(create_app(reader)) as test_client:
+        yield test_client
+
+
+URL = f"/api/persons/{SUBJECT}/connection"
+
+
+def test_defaults_are_five_metres_no_window_and_inclusive_days(client: TestClient, reader: FakeReader) -> None:
+    response = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-02"})
+
+    assert response.status_code == 200
+    [query] = reader.queries
+    assert query.distance_m == 5.0
+    assert query.window is None
+    assert query.period.start == datetime(2026, 6, 1, tzinfo=UTC)
+    assert query.period.end == datetime(2026, 6, 3, tzinfo=UTC)
+    # Without a window, the time condition spans the whole range (so the one SQL shape stays correct).
+    assert query.effective_window == timedelta(days=2)
+
+
+def test_window_is_minutes(client: TestClient, reader: FakeReader) -> None:
+    client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-01", "window": 5})
+    assert reader.queries[0].effective_window == timedelta(minutes=5)
+
+
+def test_pages_link_to_the_rest(client: TestClient, reader: FakeReader) -> None:
+    seen: list[str] = []
+    url: str | None = URL + "?start_date=2026-06-01&end_date=2026-06-01&limit=2"
+    while url:
+        response = client.get(url)
+        seen.extend(item["location"]["id"] for item in response.json())
+        url = response.links["next"]["url"] if "next" in response.links else None
+    assert seen == [str(c.location.id) for c in reader.rows]
+
+
+def test_unknown_person_is_404_before_any_query(client: TestClient, reader: FakeReader) -> None:
+    response = client.get(
+        f"/api/persons/{uuid.uuid4()}/contacts", params={"start_date": "2026-06-01", "end_date": "2026-06-02"}
+    )
+    assert response.status_code == 404
+    assert reader.queries == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"end_date": "2026-05-31"},
+        {"end_date": "2026-07-15"},
+        {"distance": "0"},
+        {"distance": "500.1"},
+        {"distance": "inf"},
+        {"window": "-1"},
+        {"window": "2.5"},
+    ],
+)
+def test_bad_parameters_are_422(client: TestClient, reader: FakeReader, extra: dict[str, str]) -> None:
+    params = {"start_date": "2026-06-01", "end_date": "2026-06-02", **extra}
+    response = client.get(URL, params=params)
+    assert response.status_code == 422, response.text
+    assert reader.queries == []
