@@ -5,6 +5,8 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from confluent_kafka import Consumer
+
 T = TypeVar("T")
 
 
@@ -22,3 +24,23 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0, interval: f
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def wait_for_dead_letter(bootstrap_servers: str, topic: str, key: bytes, timeout: float) -> dict[str, bytes]:
+    """The headers of the first dead letter with this key; fails after ``timeout`` seconds."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap_servers, "group.id": f"test-{uuid.uuid4()}", "auto.offset.reset": "earliest"}
+    )
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            message = consumer.poll(1.0)
+            if message is None or message.error() is not None or message.key() != key:
+                continue
+            raw = message.headers() or []
+            pairs = raw.items() if isinstance(raw, dict) else raw
+            return {str(name): value if isinstance(value, bytes) else str(value).encode() for name, value in pairs}
+    finally:
+        consumer.close()
+    raise AssertionError(f"no dead letter with key {key!r} on {topic} within {timeout:.0f}s")

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import psycopg
 import pytest
-from confluent_kafka import Consumer
 
 from tests.integration.conftest import ORPHAN_RETRY_SECONDS
-from tests.support import eventually, unique_name
+from tests.support import eventually, unique_name, wait_for_dead_letter
 from udaconnect_common import kafka as kafka_headers
 from udaconnect_common.ids import PERSON_ID_NAMESPACE, id_for_idempotency_key
 from udaconnect_devstack.stack import TOPIC_DEAD_LETTERS, LocalStack
@@ -176,35 +175,13 @@ def test_location_whose_person_never_comes_is_dead_lettered_with_the_reason(
     ping = location_api.post("/api/locations", json={"person_id": orphan_person, "latitude": 3.0, "longitude": 4.0})
     assert ping.status_code == 202
 
-    consumer = Consumer(
-        {
-            "bootstrap.servers": stack.kafka.bootstrap_servers,
-            "group.id": f"dlq-reader-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-        }
+    found = wait_for_dead_letter(
+        stack.kafka.bootstrap_servers, TOPIC_DEAD_LETTERS, orphan_person.encode(), ORPHAN_RETRY_SECONDS + 30
     )
-    consumer.subscribe([TOPIC_DEAD_LETTERS])
-    deadline = datetime.now(UTC) + timedelta(seconds=ORPHAN_RETRY_SECONDS + 30)
-    found: dict[str, bytes] | None = None
-    try:
-        while found is None and datetime.now(UTC) < deadline:
-            message = consumer.poll(1.0)
-            if message is None or message.error() is not None:
-                continue
-            if message.key() == orphan_person.encode():
-                found = dict(_headers(message.headers()))
-    finally:
-        consumer.close()
 
-    assert found is not None, "the orphan location never reached the dead-letter topic"
     assert orphan_person in found[kafka_headers.DLQ_REASON].decode()
     assert found[kafka_headers.DLQ_ORIGINAL_TOPIC] == b"udaconnect.locations.v1"
     assert location_api.get(f"/api/locations/{ping.json()['id']}").status_code == 404
-
-
-def _headers(headers: object) -> list[tuple[str, bytes]]:
-    assert isinstance(headers, list)
-    return [(str(name), value if isinstance(value, bytes) else str(value).encode()) for name, value in headers]
 
 
 VALID: dict[str, object] = {"person_id": "{pid}", "latitude": 1.0, "longitude": 1.0}

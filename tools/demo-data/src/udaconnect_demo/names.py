@@ -22,8 +22,8 @@ LAST_NAMES: tuple[str, ...] = (
     "Torres", "Usman", "Varga", "Wagner", "Walker", "Wang", "Williams", "Yilmaz", "Zhang", "Zielinski",
 )  # fmt: skip
 
-# The first ``len(BOOTH_COMPANIES)`` companies sponsor a booth on the expo floor; their staff spend
-# much of the day there. Earlier entries are also larger companies that send more attendees.
+# Company *i* < ``venue.BOOTH_COUNT`` (36) sponsors booth *i* on the expo floor; some of its people
+# staff it for most of the day. Earlier entries are larger companies that send more attendees.
 COMPANIES: tuple[str, ...] = (
     "Alpha Omega Upholstery", "Northwind Analytics", "Bluefin Robotics", "Cobalt Cloud", "Datapoint Labs",
     "Evergreen Health", "Fjord Systems", "Granite Security", "Helix Biotech", "Ironbark Logistics",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from udaconnect_demo import SMALL, already_loaded, generate, load
 from udaconnect_devstack.errors import InfrastructureError
 from udaconnect_devstack.stack import REPO_ROOT, LocalStack, StackPorts
 
@@ -81,6 +82,7 @@ class Supervisor:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="udaconnect-up", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT / ".run", help="data and logs (kept)")
+    parser.add_argument("--no-demo", action="store_true", help="do not load the small demo conference")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -97,6 +99,8 @@ def main() -> None:
     stack = LocalStack(args.run_dir, ports)
     try:
         stack.start()
+        if not args.no_demo:
+            load_demo_conference(stack)
         print_urls(stack)
         supervisor = Supervisor(stack)
         while not stop.wait(1.0):
@@ -107,6 +111,22 @@ def main() -> None:
     finally:
         stack.stop()
         log.info("stopped; data kept in %s", stack.run_dir)
+
+
+def load_demo_conference(stack: LocalStack) -> None:
+    """The small demo conference, through the real write path (idempotent: a second start adds nothing)."""
+    person_api, location_api = stack.url("person-api"), stack.url("location-api")
+    if already_loaded(person_api, SMALL):
+        log.info("demo conference already loaded (persons exist); skipping")
+        return
+    report = load(generate(SMALL), person_api, location_api)
+    log.info(
+        "demo conference loaded: %d persons, %d pings in %.1fs (%.0f pings/s); try a connection query for 2026-06-01",
+        report.persons,
+        report.pings,
+        report.seconds,
+        report.pings_per_second,
+    )
 
 
 def print_urls(stack: LocalStack) -> None:
