@@ -43,11 +43,16 @@ def test_every_operation_has_a_summary_and_documents_its_errors(name: str) -> No
         if "{" in path:
             assert "404" in responses, where
         if method == "post":
-            assert {"202", "413", "503"} <= set(responses), where
+            assert {"202", "400", "413", "503"} <= set(responses), where
         for status, response in responses.items():
             if status.startswith(("4", "5")):
-                schema = response["content"]["application/json"]["schema"]
+                schema = response["content"]["application/problem+json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Problem"}, (where, status)
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_the_problem_schema_is_defined(name: str) -> None:
+    assert "Problem" in APPS[name].openapi()["components"]["schemas"]
 
 
 @pytest.mark.parametrize("name", APPS)

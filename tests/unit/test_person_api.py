@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from person_api.app import create_app
 from person_api.schemas import PersonPage, PersonPublic
@@ -29,8 +30,11 @@ class FakePublisher:
 class FakeReader:
     def __init__(self) -> None:
         self.persons: dict[uuid.UUID, PersonPublic] = {}
+        self.down = False
 
     async def get(self, person_id: uuid.UUID) -> PersonPublic | None:
+        if self.down:
+            raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
         return self.persons.get(person_id)
 
     async def list_page(self, limit: int, after: tuple[str, str, uuid.UUID] | None) -> PersonPage:
@@ -142,6 +146,14 @@ def test_ready_names_the_dependency_that_fails(client: TestClient, publisher: Fa
     response = client.get("/ready")
     assert response.status_code == 503
     assert "kafka" in response.json()["detail"]
+
+
+def test_database_outage_is_a_503_not_a_500(client: TestClient, reader: FakeReader) -> None:
+    reader.down = True
+    response = client.get(f"/api/persons/{uuid.uuid4()}")
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert response.json()["title"] == "Database unavailable"
 
 
 def test_get_unknown_person_is_404_and_malformed_id_is_422(client: TestClient) -> None:

@@ -15,9 +15,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from udaconnect_common.settings import ApiSettings
@@ -25,6 +28,9 @@ from udaconnect_common.settings import ApiSettings
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What a 503 asks the client to wait: Kafka's and PostgreSQL's usual failover or restart time.
+RETRY_AFTER_SECONDS = 5
+_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 class Problem(BaseModel):
@@ -81,6 +87,16 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE and isinstance(route, APIRoute):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -94,10 +110,25 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
             exc.status_code, "HTTP error"
         )
-        return problem_response(request, exc.status_code, title, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods when several routes share a path.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(request, exc.status_code, title, str(exc.detail), headers=headers)
+
+    async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is restarting or unreachable: a temporary condition, not a bug, so 503 + Retry-After.
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            request,
+            503,
+            "Database unavailable",
+            "The database did not answer; retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A bug, not bad input: log it with its traceback and answer a problem document, not HTML.
@@ -107,7 +138,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OperationalError, on_database_unavailable)
+    app.add_exception_handler(InterfaceError, on_database_unavailable)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+class ReadyReport(BaseModel):
+    status: str
+    checks: dict[str, str]
 
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -125,7 +163,8 @@ def install_health_routes(app: FastAPI, checks: Mapping[str, ReadinessCheck]) ->
         "/ready",
         tags=["operations"],
         summary="Readiness: every dependency answers",
-        responses={503: {"description": "A dependency does not answer", "model": Problem}},
+        responses={503: {"description": "A dependency does not answer", "model": Problem, "content": _PROBLEM_CONTENT}},
+        response_model=ReadyReport,
     )
     async def ready(request: Request) -> JSONResponse:
         failures: dict[str, str] = {}
@@ -236,6 +275,7 @@ async def _no_receive() -> Message:
 
 
 _RESPONSE_DESCRIPTIONS = {
+    400: "The request body cannot be parsed at all (for instance, bytes that are not UTF-8)",
     404: "Not found",
     413: "Request body too large",
     422: "Invalid request: the problem's `errors` say which field and why",
@@ -244,11 +284,12 @@ _RESPONSE_DESCRIPTIONS = {
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem documents a route can answer."""
-    return {status: {"model": Problem, "description": _RESPONSE_DESCRIPTIONS[status]} for status in statuses}
+    """OpenAPI ``responses`` entries for the problem documents a route can answer.
 
-
-RETRY_AFTER_SECONDS = 5
+    Documented as ``application/problem+json`` (what is sent); the ``Problem`` schema itself is registered
+    by the ``/ready`` route, which every API has.
+    """
+    return {status: {"description": _RESPONSE_DESCRIPTIONS[status], "content": _PROBLEM_CONTENT} for status in statuses}
 
 
 def broker_unavailable(reason: str) -> ProblemError:

@@ -68,7 +68,7 @@ async def _publish(publisher: LocationPublisher, locations: list[LocationPublic]
         "has acknowledged it. The ping is stored shortly after, even if its person is still on its way. "
         "With an `Idempotency-Key` header the id is derived from the key, so a retry cannot store it twice."
     ),
-    responses=problem_responses(413, 422, 503),
+    responses=problem_responses(400, 413, 422, 503),
 )
 async def create_location(
     body: LocationCreate, response: Response, publisher: PublisherDep, idempotency_key: IdempotencyKey = None
@@ -91,7 +91,7 @@ async def create_location(
         "batch (for instance after a 503) stores nothing twice. Without one, a retry after a 503 may store "
         "some pings twice under different ids: send the key."
     ),
-    responses=problem_responses(413, 422, 503),
+    responses=problem_responses(400, 413, 422, 503),
 )
 async def create_location_batch(
     body: LocationBatchCreate, publisher: PublisherDep, idempotency_key: IdempotencyKey = None
@@ -109,6 +109,13 @@ async def create_location_batch(
     ]
     await _publish(publisher, locations)
     return LocationBatchAccepted(ids=[location.id for location in locations])
+
+
+@router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def batch_is_post_only() -> None:
+    # Without this, GET /api/locations/batch would reach GET /{location_id} and answer 422 ("batch" is not a
+    # UUID) instead of 405.
+    raise ProblemError(405, "Method not allowed", "Batches are POSTed only.", headers={"Allow": "POST"})
 
 
 @router.get(

@@ -42,7 +42,7 @@ router = APIRouter(prefix="/api/persons", tags=["persons"])
         "(normally well under a second). With an `Idempotency-Key` header the id is derived from the key, "
         "so a retried request cannot create a second person."
     ),
-    responses=problem_responses(413, 422, 503),
+    responses=problem_responses(400, 413, 422, 503),
 )
 async def create_person(
     body: PersonCreate,
