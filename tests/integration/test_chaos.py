@@ -112,10 +112,16 @@ def test_nothing_acknowledged_is_lost_or_stored_twice_through_crashes(chaos_stac
 
     consumer = stack.services["ingest-consumer"]
     persistence = stack.services["persistence-service"]
-    kills = {"ingest-consumer": 0, "persistence-service": 0, "postgres restarts": 0}
-    for step in ("consumer", "persistence", "consumer", "postgres", "consumer", "persistence", "consumer"):
+    kills = {"ingest-consumer": 0, "persistence-service": 0, "postgres restarts": 0, "graceful stops": 0}
+    steps = ("consumer", "persistence", "consumer", "postgres", "graceful", "consumer", "persistence", "consumer")
+    for step in steps:
         time.sleep(1.5)
-        if step == "consumer":
+        if step == "graceful":
+            # SIGTERM: the consumer finishes (or abandons, uncommitted) its batch and leaves the group cleanly.
+            assert consumer.stop() == 0
+            kills["graceful stops"] += 1
+            consumer.start()
+        elif step == "consumer":
             consumer.kill()
             kills["ingest-consumer"] += 1
             consumer.start()
@@ -176,4 +182,4 @@ def test_nothing_acknowledged_is_lost_or_stored_twice_through_crashes(chaos_stac
     assert len(ledger.locations) >= MIN_LOCATIONS
     assert extra_persons == (0,)
     assert extra_locations == (0,)
-    assert kills == {"ingest-consumer": 4, "persistence-service": 2, "postgres restarts": 1}
+    assert kills == {"ingest-consumer": 4, "persistence-service": 2, "postgres restarts": 1, "graceful stops": 1}

@@ -101,6 +101,7 @@ def test_same_idempotency_key_gives_the_same_id_and_different_keys_differ(client
         ({**VALID, "last_name": 42}, "last_name"),
         ({**VALID, "company_name": "x" * 101}, "company_name"),
         ({**VALID, "nickname": "T"}, "nickname"),
+        ({**VALID, "last_name": "nul\x00byte"}, "last_name"),
     ],
 )
 def test_invalid_body_is_a_422_problem_naming_the_field_and_publishes_nothing(

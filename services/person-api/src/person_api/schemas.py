@@ -8,7 +8,8 @@ from udaconnect_common.schemas import PersonPublic
 
 __all__ = ["PersonCreate", "PersonPage", "PersonPublic"]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# PostgreSQL text cannot hold NUL: refuse it here rather than accept a write that can never be stored.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
 
 
 class PersonCreate(BaseModel):
