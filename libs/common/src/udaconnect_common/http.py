@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from udaconnect_common.paging import InvalidCursor
 from udaconnect_common.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(request, exc.status_code, title, str(exc.detail), headers=headers)
 
+    async def on_invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(request, 422, "Invalid request", "cursor: not a cursor this API made")
+
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # The database is restarting or unreachable: a temporary condition, not a bug, so 503 + Retry-After.
         logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
@@ -138,6 +142,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(InvalidCursor, on_invalid_cursor)
     app.add_exception_handler(OperationalError, on_database_unavailable)
     app.add_exception_handler(InterfaceError, on_database_unavailable)
     app.add_exception_handler(Exception, on_unexpected)
@@ -207,6 +212,7 @@ def create_api(
     max_body_bytes: int,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
+    state: Mapping[str, object] | None = None,
 ) -> FastAPI:
     """A FastAPI app with what every UdaConnect API has: problem details, /health, /ready, /metrics,
     a request body limit and CORS for the web front end. Resources are closed by ``on_shutdown``."""
@@ -218,6 +224,9 @@ def create_api(
             await hook()
 
     app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan)
+    # The adapters the routes' dependencies hand out (``request.app.state.<name>``).
+    for name, value in (state or {}).items():
+        setattr(app.state, name, value)
     for router in routers:
         app.include_router(router)
     install_problem_handlers(app)

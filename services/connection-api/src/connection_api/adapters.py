@@ -3,12 +3,18 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import RowMapping, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connection_api.queries import Proximity, connections_statement, contacts_statement
 from connection_api.schemas import Connection, ConnectionPage, Contact, ContactPage, LocationPublic, PersonPublic
 from udaconnect_common.tables import person_table
+
+
+def _person(row: RowMapping) -> PersonPublic:
+    return PersonPublic(
+        id=row["person_id"], first_name=row["first_name"], last_name=row["last_name"], company_name=row["company_name"]
+    )
 
 
 class SqlConnectionReader:
@@ -28,12 +34,7 @@ class SqlConnectionReader:
             rows = (await connection.execute(statement)).mappings().all()
         connections = [
             Connection(
-                person=PersonPublic(
-                    id=row["person_id"],
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    company_name=row["company_name"],
-                ),
+                person=_person(row),
                 location=LocationPublic(
                     id=row["id"],
                     person_id=row["person_id"],
@@ -52,12 +53,7 @@ class SqlConnectionReader:
             rows = (await connection.execute(statement)).mappings().all()
         contacts = [
             Contact(
-                person=PersonPublic(
-                    id=row["person_id"],
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    company_name=row["company_name"],
-                ),
+                person=_person(row),
                 encounters=row["encounters"],
                 first_seen=row["first_seen"],
                 last_seen=row["last_seen"],

@@ -16,7 +16,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
 ) -> FastAPI:
-    app = create_api(
+    return create_api(
         title="UdaConnect connection API",
         description="Whom an attendee was near, when, and how close: one set-based PostGIS query per request.",
         routers=[router],
@@ -24,6 +24,5 @@ def create_app(
         max_body_bytes=max_body_bytes,
         cors_origins=cors_origins,
         on_shutdown=on_shutdown,
+        state={"reader": reader},
     )
-    app.state.reader = reader
-    return app

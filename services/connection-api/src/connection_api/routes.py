@@ -10,7 +10,7 @@ from connection_api.ports import ConnectionReader
 from connection_api.queries import Proximity
 from connection_api.schemas import Connection, Contact
 from udaconnect_common.http import ProblemError, invalid_parameter, problem_responses
-from udaconnect_common.paging import InvalidCursor, decode_cursor, encode_cursor, next_link
+from udaconnect_common.paging import encode_cursor, next_link, read_cursor
 from udaconnect_common.timerange import EndDate, InvalidTimeRange, StartDate, time_range
 
 DEFAULT_DISTANCE_M = 5.0
@@ -58,14 +58,15 @@ _RANGE_DOC = (
 )
 
 
-async def _proximity(
-    reader: ConnectionReader,
+async def proximity(
+    reader: ReaderDep,
     person_id: uuid.UUID,
     start_date: StartDate,
     end_date: EndDate,
-    distance: float,
-    window: int | None,
+    distance: Distance = DEFAULT_DISTANCE_M,
+    window: Window = None,
 ) -> Proximity:
+    """The parameters both endpoints share, validated together; 404 when the person is unknown."""
     try:
         period = time_range(start_date, end_date, MAX_RANGE)
     except InvalidTimeRange as exc:
@@ -73,6 +74,9 @@ async def _proximity(
     if not await reader.person_exists(person_id):
         raise ProblemError(404, "Not found", f"No person with id {person_id}.")
     return Proximity(person_id, period, distance, timedelta(minutes=window) if window else None)
+
+
+ProximityDep = Annotated[Proximity, Depends(proximity)]
 
 
 @router.get(
@@ -90,22 +94,11 @@ async def list_connections(
     request: Request,
     response: Response,
     reader: ReaderDep,
-    person_id: uuid.UUID,
-    start_date: StartDate,
-    end_date: EndDate,
-    distance: Distance = DEFAULT_DISTANCE_M,
-    window: Window = None,
+    query: ProximityDep,
     limit: Limit = PAGE_SIZE_DEFAULT,
     cursor: Cursor = None,
 ) -> list[Connection]:
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor is not None:
-        try:
-            last_time, last_id = decode_cursor(cursor, 2)
-            after = (datetime.fromisoformat(str(last_time)), uuid.UUID(str(last_id)))
-        except (InvalidCursor, ValueError) as exc:
-            raise invalid_parameter("cursor", "not a cursor this API made") from exc
-    query = await _proximity(reader, person_id, start_date, end_date, distance, window)
+    after = read_cursor(cursor, datetime.fromisoformat, uuid.UUID)
     page = await reader.connections(query, limit, after)
     if page.has_more:
         last = page.connections[-1].location
@@ -128,22 +121,11 @@ async def list_contacts(
     request: Request,
     response: Response,
     reader: ReaderDep,
-    person_id: uuid.UUID,
-    start_date: StartDate,
-    end_date: EndDate,
-    distance: Distance = DEFAULT_DISTANCE_M,
-    window: Window = None,
+    query: ProximityDep,
     limit: Limit = PAGE_SIZE_DEFAULT,
     cursor: Cursor = None,
 ) -> list[Contact]:
-    after: tuple[int, uuid.UUID] | None = None
-    if cursor is not None:
-        try:
-            encounters, last_id = decode_cursor(cursor, 2)
-            after = (int(encounters), uuid.UUID(str(last_id)))
-        except (InvalidCursor, ValueError, TypeError) as exc:
-            raise invalid_parameter("cursor", "not a cursor this API made") from exc
-    query = await _proximity(reader, person_id, start_date, end_date, distance, window)
+    after = read_cursor(cursor, int, uuid.UUID)
     page = await reader.contacts(query, limit, after)
     if page.has_more:
         last = page.contacts[-1]

@@ -17,7 +17,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
 ) -> FastAPI:
-    app = create_api(
+    return create_api(
         title="UdaConnect location API",
         description="Pings from attendees' phones. Writes are accepted onto Kafka and stored by the ingest path.",
         routers=[router],
@@ -25,7 +25,5 @@ def create_app(
         max_body_bytes=max_body_bytes,
         cors_origins=cors_origins,
         on_shutdown=on_shutdown,
+        state={"publisher": publisher, "reader": reader},
     )
-    app.state.publisher = publisher
-    app.state.reader = reader
-    return app

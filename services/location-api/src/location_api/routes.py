@@ -16,7 +16,7 @@ from location_api.schemas import (
 from udaconnect_common.http import ProblemError, broker_unavailable, invalid_parameter, problem_responses
 from udaconnect_common.ids import LOCATION_ID_NAMESPACE, id_for_idempotency_key, new_id
 from udaconnect_common.kafka import DeliveryFailed
-from udaconnect_common.paging import InvalidCursor, decode_cursor, encode_cursor, next_link
+from udaconnect_common.paging import encode_cursor, next_link, read_cursor
 from udaconnect_common.timerange import EndDate, InvalidTimeRange, StartDate, time_range
 
 PAGE_SIZE_DEFAULT = 100
@@ -141,13 +141,7 @@ async def list_locations(
         period = time_range(start_date, end_date)
     except InvalidTimeRange as exc:
         raise invalid_parameter("end_date", str(exc)) from exc
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor is not None:
-        try:
-            last_time, last_id = decode_cursor(cursor, 2)
-            after = (datetime.fromisoformat(str(last_time)), uuid.UUID(str(last_id)))
-        except (InvalidCursor, ValueError) as exc:
-            raise invalid_parameter("cursor", "not a cursor this API made") from exc
+    after = read_cursor(cursor, datetime.fromisoformat, uuid.UUID)
     page = await reader.list_page(person_id, period, limit, after)
     if page.has_more:
         last = page.locations[-1]

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from person_api.ports import PersonPublisher, PersonReader
 from person_api.schemas import PersonCreate, PersonPublic
-from udaconnect_common.http import ProblemError, broker_unavailable, invalid_parameter, problem_responses
+from udaconnect_common.http import ProblemError, broker_unavailable, problem_responses
 from udaconnect_common.ids import PERSON_ID_NAMESPACE, id_for_idempotency_key, new_id
 from udaconnect_common.kafka import DeliveryFailed
-from udaconnect_common.paging import InvalidCursor, decode_cursor, encode_cursor, next_link
+from udaconnect_common.paging import encode_cursor, next_link, read_cursor
 
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
@@ -81,13 +81,7 @@ async def list_persons(
         str | None, Query(max_length=2048, description="Opaque cursor from a previous page's next link")
     ] = None,
 ) -> list[PersonPublic]:
-    after: tuple[str, str, uuid.UUID] | None = None
-    if cursor is not None:
-        try:
-            last_name, first_name, last_id = decode_cursor(cursor, 3)
-            after = (str(last_name), str(first_name), uuid.UUID(str(last_id)))
-        except (InvalidCursor, ValueError) as exc:
-            raise invalid_parameter("cursor", "not a cursor this API made") from exc
+    after = read_cursor(cursor, str, str, uuid.UUID)
     page = await reader.list_page(limit, after)
     if page.has_more:
         last = page.persons[-1]

@@ -100,13 +100,15 @@ class LocalStack:
     def owner_libpq_dsn(self) -> str:
         return self.postgres.libpq_dsn(OWNER, OWNER_PASSWORD, DATABASE)
 
-    def url(self, service: str) -> str:
-        port = {
+    def http_port(self, service: str) -> int:
+        return {
             "person-api": self.ports.person_api,
             "location-api": self.ports.location_api,
             "connection-api": self.ports.connection_api,
         }[service]
-        return f"http://127.0.0.1:{port}"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.http_port(service)}"
 
     def common_env(self) -> dict[str, str]:
         return {
@@ -170,7 +172,7 @@ class LocalStack:
             *(
                 spec(
                     name,
-                    {"HTTP_PORT": self.url(name).rsplit(":", 1)[1], "DATABASE_URL": self.reader_url},
+                    {"HTTP_PORT": str(self.http_port(name)), "DATABASE_URL": self.reader_url},
                     http_ready(f"{self.url(name)}/health"),
                 )
                 for name in ("person-api", "location-api", "connection-api")
