@@ -25,7 +25,10 @@ def stack() -> Iterator[LocalStack]:
         run_dir,
         StackPorts.free(),
         # A location whose person never comes is dead-lettered after this; short, so a test can see it.
-        service_env={"ingest-consumer": {"UNKNOWN_PERSON_RETRY_SECONDS": str(ORPHAN_RETRY_SECONDS)}},
+        service_env={
+            "ingest-consumer": {"UNKNOWN_PERSON_RETRY_SECONDS": str(ORPHAN_RETRY_SECONDS)},
+            "persistence-service": {"DATABASE_WATCH_SECONDS": "0.5"},
+        },
     )
     try:
         system.start()

@@ -9,7 +9,8 @@ from types import FrameType
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from persistence_service.servicer import PersistenceServicer
 from persistence_service.settings import PersistenceSettings
@@ -44,6 +45,46 @@ def build_server(settings: PersistenceSettings, store: SqlStore) -> tuple[grpc.S
     return server, health_servicer, port
 
 
+class DatabaseWatch:
+    """Reports the database's reachability through the gRPC health service, for readiness probes.
+
+    The server itself stays SERVING (alive); the ``PersistenceService`` entry turns NOT_SERVING while the
+    database does not answer, so a load balancer can route around an instance that cannot write.
+    """
+
+    def __init__(self, engine: Engine, health_servicer: health.HealthServicer, interval_seconds: float = 5.0) -> None:
+        self._engine = engine
+        self._health = health_servicer
+        self._interval = interval_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="database-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        serving = True
+        while not self._stopped.wait(self._interval):
+            try:
+                with self._engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                reachable = True
+            except DBAPIError as exc:
+                reachable = False
+                if serving:
+                    logger.warning("database unreachable, reporting NOT_SERVING: %s", exc.orig)
+            if reachable != serving:
+                status = (
+                    health_pb2.HealthCheckResponse.SERVING if reachable else health_pb2.HealthCheckResponse.NOT_SERVING
+                )
+                self._health.set(SERVICE_NAME, status)
+                serving = reachable
+
+
 def main() -> None:
     settings = PersistenceSettings()
     configure_logging(settings.log_level)
@@ -56,6 +97,8 @@ def main() -> None:
     )
     server, health_servicer, port = build_server(settings, SqlStore(engine))
     server.start()
+    watch = DatabaseWatch(engine, health_servicer, settings.database_watch_seconds)
+    watch.start()
     logger.info("persistence service listening on %s:%d", settings.grpc_host, port)
 
     stopped = threading.Event()
@@ -72,5 +115,6 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     server.wait_for_termination()
+    watch.stop()
     engine.dispose()
     logger.info("persistence service stopped%s", "" if stopped.is_set() else " unexpectedly")

@@ -10,3 +10,5 @@ class PersistenceSettings(CommonSettings):
     database_pool_size: int = 8
     # Seconds in-flight RPCs get to finish on SIGTERM before the server stops.
     shutdown_grace_seconds: float = 10.0
+    # How often the database's reachability is checked for the gRPC health service.
+    database_watch_seconds: float = 5.0
