@@ -56,11 +56,10 @@ def test_the_problem_schema_is_defined(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", APPS)
-def test_every_query_parameter_is_described(name: str) -> None:
+def test_every_parameter_is_described(name: str) -> None:
     for path, method, operation in _operations(APPS[name]):
         for parameter in operation.get("parameters", []):
-            if parameter["in"] in ("query", "header"):
-                assert parameter.get("description"), f"{method.upper()} {path}: {parameter['name']}"
+            assert parameter.get("description"), f"{method.upper()} {path}: {parameter['name']}"
 
 
 @pytest.mark.parametrize("name", APPS)

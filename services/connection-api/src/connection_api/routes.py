@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from connection_api.ports import ConnectionReader
 from connection_api.queries import Proximity
@@ -60,7 +60,7 @@ _RANGE_DOC = (
 
 async def proximity(
     reader: ReaderDep,
-    person_id: uuid.UUID,
+    person_id: Annotated[uuid.UUID, Path(description="The person whose encounters are wanted")],
     start_date: StartDate,
     end_date: EndDate,
     distance: Distance = DEFAULT_DISTANCE_M,

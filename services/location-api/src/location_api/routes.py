@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from location_api.ports import LocationPublisher, LocationReader
 from location_api.schemas import (
@@ -150,7 +150,9 @@ async def list_locations(
 
 
 @router.get("/{location_id}", summary="Get one location ping", responses=problem_responses(404, 422))
-async def get_location(location_id: uuid.UUID, reader: ReaderDep) -> LocationPublic:
+async def get_location(
+    location_id: Annotated[uuid.UUID, Path(description="The id the POST answered")], reader: ReaderDep
+) -> LocationPublic:
     location = await reader.get(location_id)
     if location is None:
         raise ProblemError(404, "Not found", f"No location with id {location_id}.")

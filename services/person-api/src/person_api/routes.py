@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from person_api.ports import PersonPublisher, PersonReader
 from person_api.schemas import PersonCreate, PersonPublic
@@ -94,7 +94,9 @@ async def list_persons(
     summary="Get one person",
     responses=problem_responses(404, 422),
 )
-async def get_person(person_id: uuid.UUID, reader: ReaderDep) -> PersonPublic:
+async def get_person(
+    person_id: Annotated[uuid.UUID, Path(description="The id the POST answered")], reader: ReaderDep
+) -> PersonPublic:
     person = await reader.get(person_id)
     if person is None:
         raise ProblemError(404, "Not found", f"No person with id {person_id}.")
