@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, TIMESTAMP, UUID
+import psycopg
+from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
 from sqlalchemy.types import Text
 
 from persistence_service.records import LocationRecord, PersonRecord
@@ -39,25 +40,23 @@ _EXISTING_PERSONS = text("SELECT id FROM person WHERE id = ANY(:ids)").bindparam
     bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
 )
 
+# Locations arrive in batches of hundreds: COPY them (psycopg's C row formatting) into a per-connection
+# staging table, then one set-based INSERT. Passing them as array parameters spent most of its time in
+# Python building the arrays (profiled: about half of the service's CPU).
+_CREATE_STAGING = """
+    CREATE TEMPORARY TABLE IF NOT EXISTS incoming_location (
+        id uuid, person_id uuid, longitude float8, latitude float8,
+        creation_time timestamptz, received_at timestamptz
+    ) ON COMMIT DELETE ROWS
+"""
+_COPY_STAGING = "COPY incoming_location (id, person_id, longitude, latitude, creation_time, received_at) FROM STDIN"
 # ST_MakePoint(x, y): longitude is X, latitude is Y.
-_INSERT_LOCATIONS = text(
-    """
+_INSERT_FROM_STAGING = """
     INSERT INTO location (id, person_id, coordinate, creation_time, received_at)
-    SELECT t.id, t.person_id, ST_SetSRID(ST_MakePoint(t.longitude, t.latitude), 4326)::geography,
-           t.creation_time, t.received_at
-    FROM unnest(:ids, :person_ids, :longitudes, :latitudes, :creation_times, :received_ats)
-         AS t(id, person_id, longitude, latitude, creation_time, received_at)
+    SELECT id, person_id, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)::geography, creation_time, received_at
+    FROM incoming_location
     ON CONFLICT (id) DO NOTHING
-    RETURNING id
-    """
-).bindparams(
-    bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
-    bindparam("person_ids", type_=ARRAY(UUID(as_uuid=True))),
-    bindparam("longitudes", type_=ARRAY(DOUBLE_PRECISION)),
-    bindparam("latitudes", type_=ARRAY(DOUBLE_PRECISION)),
-    bindparam("creation_times", type_=ARRAY(TIMESTAMP(timezone=True))),
-    bindparam("received_ats", type_=ARRAY(TIMESTAMP(timezone=True))),
-)
+"""
 
 
 class SqlStore:
@@ -86,21 +85,26 @@ class SqlStore:
             # A person deleted between this check and the insert fails the foreign key and so the whole
             # batch (IntegrityError); the caller retries and then sees the person as unknown.
             storable = list({loc.id: loc for loc in locations if loc.person_id in known}.values())
-            inserted = connection.execute(
-                _INSERT_LOCATIONS,
-                {
-                    "ids": [loc.id for loc in storable],
-                    "person_ids": [loc.person_id for loc in storable],
-                    "longitudes": [loc.longitude for loc in storable],
-                    "latitudes": [loc.latitude for loc in storable],
-                    "creation_times": [loc.creation_time for loc in storable],
-                    "received_ats": [loc.received_at for loc in storable],
-                },
-            ).all()
+            inserted = self._insert_locations(connection, storable) if storable else 0
         unknown = {loc.person_id for loc in locations} - known
         stored_or_present = sum(1 for loc in locations if loc.person_id in known)
         return StoreResult(
-            inserted=len(inserted),
-            already_stored=stored_or_present - len(inserted),
+            inserted=inserted,
+            already_stored=stored_or_present - inserted,
             unknown_person_ids=unknown,
         )
+
+    @staticmethod
+    def _insert_locations(connection: Connection, locations: Sequence[LocationRecord]) -> int:
+        """Stage with COPY, insert what is new; the staging rows vanish at commit. Returns rows inserted."""
+        driver_connection = connection.connection.driver_connection
+        assert isinstance(driver_connection, psycopg.Connection)  # the engine's driver is psycopg 3
+        with driver_connection.cursor() as cursor:
+            cursor.execute(_CREATE_STAGING)
+            with cursor.copy(_COPY_STAGING) as copy:
+                for loc in locations:
+                    copy.write_row(
+                        (loc.id, loc.person_id, loc.longitude, loc.latitude, loc.creation_time, loc.received_at)
+                    )
+            cursor.execute(_INSERT_FROM_STAGING)
+            return cursor.rowcount
