@@ -36,3 +36,11 @@ proto:
 # Forget the local run's data (PostgreSQL, Kafka) and logs.
 clean-run:
 	rm -rf .run
+
+# Connection and ingest speed against the legacy algorithm and COPY, as ratios; writes docs/benchmarks.md and
+# ends with one `TARGET <name>: <measured> (goal <goal>) PASS|MISS` line per target. Under 15 minutes on 2 cores;
+# `make bench SIZE=quick` for a run of a few minutes while developing.
+.PHONY: bench
+bench: setup
+	tools/bench/setup.sh
+	$(UV) run --locked udaconnect-bench --size $(or $(SIZE),full)

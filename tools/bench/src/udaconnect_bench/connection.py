@@ -1,0 +1,422 @@
+"""The connection benchmark: the service's one statement against the legacy N+1 algorithm, same run, same database.
+
+* A seeded sample of person-days; every combination of range (1 day, whole event), distance (5 m, 50 m) and
+  window (none, 5 minutes) runs the service's statement (:func:`connection_api.queries.connections_statement`,
+  compiled for psycopg, with a limit above any answer) over it, as the read-only role the API uses.
+* The legacy algorithm runs in full for one person-day (5 m, no window: the legacy's own semantics) and both
+  answers are compared; elsewhere its cost is the per-ping cost measured on a few pings times the person's pings.
+* The HTTP endpoint is timed end to end under a few concurrent clients, against the bare statement it runs.
+"""
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import errors, sql
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
+
+from connection_api.queries import Proximity, connections_statement
+from udaconnect_bench import legacy
+from udaconnect_bench.stats import Summary
+from udaconnect_common.timerange import time_range
+
+log = logging.getLogger(__name__)
+
+# Above any answer: the SQL comparison wants every row, not a page.
+EVERYTHING = 100_000_000
+HTTP_PAGE = 1000  # the API's maximum page size
+COPRESENCE_WINDOW_MIN = 5
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDay:
+    person_id: uuid.UUID
+    day: date
+    pings: int  # the person's pings that day
+    event_pings: int  # the person's pings over the whole event
+
+
+@dataclass(frozen=True, slots=True)
+class Combination:
+    whole_event: bool
+    distance_m: float
+    window_min: int | None
+
+    @property
+    def label(self) -> str:
+        span = "whole event" if self.whole_event else "1 day"
+        window = f"{self.window_min} min window" if self.window_min else "no window"
+        return f"{span}, {self.distance_m:g} m, {window}"
+
+    @property
+    def key(self) -> str:
+        return f"{'event' if self.whole_event else 'day'}-{self.distance_m:g}m-{self.window_min or 'nowindow'}"
+
+
+LEGACY_SEMANTICS = Combination(whole_event=False, distance_m=5.0, window_min=None)
+COPRESENCE = Combination(whole_event=False, distance_m=5.0, window_min=COPRESENCE_WINDOW_MIN)
+COMBINATIONS = tuple(
+    Combination(whole_event, distance, window)
+    for whole_event in (False, True)
+    for distance in (5.0, 50.0)
+    for window in (None, COPRESENCE_WINDOW_MIN)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    first_day: date
+    last_day: date
+
+
+def date_range(combination: Combination, person_day: PersonDay, event: Event) -> tuple[date, date]:
+    """First and last day, both inclusive (the API's semantics)."""
+    if combination.whole_event:
+        return event.first_day, event.last_day
+    return person_day.day, person_day.day
+
+
+def proximity(combination: Combination, person_day: PersonDay, event: Event) -> Proximity:
+    first, last = date_range(combination, person_day, event)
+    window = timedelta(minutes=combination.window_min) if combination.window_min else None
+    return Proximity(person_day.person_id, time_range(first, last), combination.distance_m, window)
+
+
+def compiled_statement(query: Proximity, limit: int) -> tuple[sql.SQL, dict[str, Any]]:
+    compiled = connections_statement(query, limit, None).compile(
+        dialect=psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+    )
+    return sql.SQL(str(compiled)), dict(compiled.params)
+
+
+# -- the sample ------------------------------------------------------------------------------------
+
+
+def person_days(conn: psycopg.Connection[Row]) -> list[PersonDay]:
+    rows = conn.execute(
+        """
+        SELECT person_id, (creation_time AT TIME ZONE 'UTC')::date AS day, count(*),
+               sum(count(*)) OVER (PARTITION BY person_id)
+        FROM location GROUP BY 1, 2 ORDER BY 2, 1
+        """
+    ).fetchall()
+    return [PersonDay(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+
+
+def sample(days: Sequence[PersonDay], count: int, seed: str) -> list[PersonDay]:
+    rnd = random.Random(f"udaconnect-bench:{seed}:sample")  # noqa: S311 - a seeded sample, not crypto
+    return rnd.sample(list(days), min(count, len(days)))
+
+
+def legacy_person_day(days: Sequence[PersonDay], pings: int) -> PersonDay:
+    """The person-day the legacy runs in full: ping count closest to ``pings`` (ties: earliest day, lowest id)."""
+    return min(days, key=lambda d: (abs(d.pings - pings), d.day, d.person_id))
+
+
+# -- the service's statement --------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceRuns:
+    combination: Combination
+    seconds: list[float] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    person_days: list[PersonDay] = field(default_factory=list)
+    timeouts: int = 0
+    # Answers (other ping ids) kept for the comparison with the legacy, by person-day.
+    answers: dict[PersonDay, set[uuid.UUID]] = field(default_factory=dict)
+
+    def summary(self) -> Summary:
+        return Summary.of(self.seconds, censored=self.timeouts)
+
+
+class ServiceQuery:
+    """Runs the service's statement on one connection of the read-only role, as the API does."""
+
+    def __init__(self, dsn: str, statement_timeout_s: float) -> None:
+        self._conn: psycopg.Connection[Row] = psycopg.connect(dsn, autocommit=True)
+        self._conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{statement_timeout_s}s")))
+        self.timeout_s = statement_timeout_s
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def run(self, query: Proximity, limit: int = EVERYTHING) -> tuple[float, list[Row] | None]:
+        """Seconds and rows; rows None when the statement hit the timeout (seconds is then the timeout)."""
+        statement, params = compiled_statement(query, limit)
+        started = time.perf_counter()
+        try:
+            rows = self._conn.execute(statement, params).fetchall()
+        except errors.QueryCanceled:
+            log.info("statement cancelled after %.0f s (statement_timeout)", self.timeout_s)
+            return self.timeout_s, None
+        return time.perf_counter() - started, rows
+
+    def explain(self, query: Proximity, limit: int = EVERYTHING) -> str:
+        statement, params = compiled_statement(query, limit)
+        rows = self._conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + statement, params).fetchall()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+def run_combination(
+    service: ServiceQuery,
+    combination: Combination,
+    days: Sequence[PersonDay],
+    event: Event,
+    *,
+    budget_s: float,
+    min_runs: int,
+    max_runs: int,
+    keep_answers_of: int,
+) -> ServiceRuns:
+    """Round robin over ``days`` until the budget (and at least ``min_runs``) or ``max_runs``."""
+    runs = ServiceRuns(combination)
+    started = time.monotonic()
+    index = 0
+    while index < max_runs and (index < min_runs or time.monotonic() - started < budget_s):
+        person_day = days[index % len(days)]
+        seconds, rows = service.run(proximity(combination, person_day, event))
+        runs.seconds.append(seconds)
+        runs.person_days.append(person_day)
+        if rows is None:
+            runs.timeouts += 1
+            runs.rows.append(-1)
+        else:
+            runs.rows.append(len(rows))
+            if index < keep_answers_of and person_day not in runs.answers:
+                runs.answers[person_day] = {row[0] for row in rows}
+        index += 1
+    log.info(
+        "%s: %d runs, p50 %.0f ms, %d timeouts",
+        combination.label,
+        len(runs.seconds),
+        runs.summary().p50 * 1000,
+        runs.timeouts,
+    )
+    return runs
+
+
+# -- the legacy algorithm ----------------------------------------------------------------------------
+
+
+@dataclass
+class LegacyFull:
+    person_day: PersonDay
+    run: legacy.LegacyRun
+    service_seconds: list[float]
+    service_ids: set[uuid.UUID]
+    explain: str
+
+    @property
+    def service_median_s(self) -> float:
+        return sorted(self.service_seconds)[len(self.service_seconds) // 2]
+
+    @property
+    def ratio(self) -> float:
+        return self.run.seconds / self.service_median_s
+
+    @property
+    def same_answer(self) -> bool:
+        return self.run.ids == self.service_ids
+
+
+def legacy_full(
+    legacy_conn: psycopg.Connection[Row], service: ServiceQuery, person_day: PersonDay, event: Event, repeats: int
+) -> LegacyFull:
+    """The legacy algorithm in full for one person-day (5 m, no window), the service's statement on the same."""
+    query = proximity(LEGACY_SEMANTICS, person_day, event)
+    seconds: list[float] = []
+    ids: set[uuid.UUID] = set()
+    for _ in range(repeats):
+        elapsed, rows = service.run(query)
+        if rows is None:
+            raise RuntimeError(f"the service's statement timed out for the legacy comparison's {person_day}")
+        seconds.append(elapsed)
+        ids = {row[0] for row in rows}
+    plan = service.explain(query)
+    day_after = person_day.day + timedelta(days=1)
+    log.info("legacy algorithm in full: %s (%d pings)", person_day, person_day.pings)
+    run = legacy.run(legacy_conn, person_day.person_id, person_day.day, day_after, LEGACY_SEMANTICS.distance_m)
+    return LegacyFull(person_day, run, seconds, ids, plan)
+
+
+@dataclass
+class LegacyPerPing:
+    """The legacy's cost per own ping for one range and distance, measured on a few pings."""
+
+    whole_event: bool
+    distance_m: float
+    seconds: list[float]
+    rows: list[int]
+    # Each measured ping's answer is inside the service's answer for the same person and range.
+    checked: int = 0
+    contained: int = 0
+    jit_off_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def mean_s(self) -> float:
+        return sum(self.seconds) / len(self.seconds)
+
+
+def legacy_per_ping(
+    legacy_conn: psycopg.Connection[Row],
+    combination: Combination,
+    days: Sequence[PersonDay],
+    event: Event,
+    pings: int,
+    seed: str,
+    answers: dict[PersonDay, set[uuid.UUID]],
+    jit_off_too: bool,
+) -> LegacyPerPing:
+    """``pings`` legacy per-ping queries, one from each of the first person-days of the sample."""
+    rnd = random.Random(f"udaconnect-bench:{seed}:legacy:{combination.key}")  # noqa: S311 - seeded, not crypto
+    measured = LegacyPerPing(combination.whole_event, combination.distance_m, [], [])
+    for person_day in list(days)[:pings]:
+        first, last = date_range(combination, person_day, event)
+        end = last + timedelta(days=1)
+        mine = legacy.own_pings(legacy_conn, person_day.person_id, first, end)
+        if not mine:
+            continue
+        ping = mine[rnd.randrange(len(mine))]
+        started = time.perf_counter()
+        rows = legacy.near_one_ping(legacy_conn, ping, combination.distance_m, person_day.person_id, first, end)
+        measured.seconds.append(time.perf_counter() - started)
+        measured.rows.append(len(rows))
+        answer = answers.get(person_day)
+        if answer is not None:
+            measured.checked += 1
+            measured.contained += int({row[1] for row in rows} <= answer)
+        if jit_off_too:
+            legacy_conn.execute("SET jit = off")
+            started = time.perf_counter()
+            legacy.near_one_ping(legacy_conn, ping, combination.distance_m, person_day.person_id, first, end)
+            measured.jit_off_seconds.append(time.perf_counter() - started)
+            legacy_conn.execute("RESET jit")
+    return measured
+
+
+def legacy_estimate_s(per_ping: LegacyPerPing, person_day: PersonDay) -> float:
+    """Per-ping cost x the person's pings in the range (the own-pings query is a few ms, left out)."""
+    pings = person_day.event_pings if per_ping.whole_event else person_day.pings
+    return per_ping.mean_s * pings
+
+
+# -- the HTTP endpoint ------------------------------------------------------------------------------------
+
+
+@dataclass
+class HttpRuns:
+    concurrency: int
+    seconds: list[float]
+    errors: int
+    rows: list[int]
+    wall_s: float
+    # The bare statement the service runs for that page (limit page + 1), sequentially, on the same person-days.
+    sql_seconds: list[float]
+    # One whole answer followed page by page (Link: rel="next").
+    all_pages_person_day: PersonDay | None = None
+    all_pages: int = 0
+    all_pages_rows: int = 0
+    all_pages_s: float = 0.0
+    all_pages_complete: bool = False
+
+
+def _url(base: str, combination: Combination, person_day: PersonDay, event: Event) -> str:
+    first, last = date_range(combination, person_day, event)
+    window = f"&window={combination.window_min}" if combination.window_min else ""
+    return (
+        f"{base}/api/persons/{person_day.person_id}/connection?start_date={first}&end_date={last}"
+        f"&distance={combination.distance_m:g}{window}&limit={HTTP_PAGE}"
+    )
+
+
+async def _http_clients(
+    base: str, combination: Combination, days: Sequence[PersonDay], event: Event, concurrency: int, seconds: float
+) -> tuple[list[float], list[int], int, float]:
+    latencies: list[float] = []
+    rows: list[int] = []
+    failures = 0
+    started = time.monotonic()
+
+    async def client(number: int) -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(timeout=120.0) as http:
+            index = number
+            while time.monotonic() - started < seconds:
+                url = _url(base, combination, days[index % len(days)], event)
+                began = time.perf_counter()
+                response = await http.get(url)
+                body = response.content
+                elapsed = time.perf_counter() - began
+                if response.status_code != 200:
+                    failures += 1
+                    log.warning("GET %s: %d %s", url, response.status_code, body[:300])
+                else:
+                    latencies.append(elapsed)
+                    rows.append(len(response.json()))
+                index += concurrency
+
+    await asyncio.gather(*(client(n) for n in range(concurrency)))
+    return latencies, rows, failures, time.monotonic() - started
+
+
+def http_endpoint(
+    base: str,
+    service: ServiceQuery,
+    combination: Combination,
+    days: Sequence[PersonDay],
+    event: Event,
+    concurrency: int,
+    seconds: float,
+    follow_pages_budget_s: float,
+) -> HttpRuns:
+    # Warm the API's connection pool and code paths: the first requests of a process are not what is measured.
+    with httpx.Client(timeout=120.0) as http:
+        for person_day in list(days)[: max(2, concurrency)]:
+            http.get(_url(base, combination, person_day, event)).raise_for_status()
+    latencies, rows, failures, wall = asyncio.run(_http_clients(base, combination, days, event, concurrency, seconds))
+    # The same statement, page-sized, one at a time, over the person-days the clients asked for.
+    asked = len(latencies) + failures
+    sql_seconds = []
+    for index in range(min(asked, len(days))):
+        elapsed, _ = service.run(proximity(combination, days[index % len(days)], event), limit=HTTP_PAGE + 1)
+        sql_seconds.append(elapsed)
+    result = HttpRuns(concurrency, latencies, failures, rows, wall, sql_seconds)
+    _follow_pages(base, combination, days, event, follow_pages_budget_s, result)
+    return result
+
+
+def _follow_pages(
+    base: str,
+    combination: Combination,
+    days: Sequence[PersonDay],
+    event: Event,
+    budget_s: float,
+    result: HttpRuns,
+) -> None:
+    """A client that wants the whole answer follows ``Link: rel="next"``: time it for the median-sized person-day."""
+    by_pings = sorted(days, key=lambda d: (d.pings, d.person_id))
+    person_day = by_pings[len(by_pings) // 2]
+    result.all_pages_person_day = person_day
+    url: str | None = _url(base, combination, person_day, event)
+    started = time.perf_counter()
+    with httpx.Client(timeout=120.0) as http:
+        while url is not None and time.perf_counter() - started < budget_s:
+            response = http.get(url)
+            response.raise_for_status()
+            result.all_pages += 1
+            result.all_pages_rows += len(response.json())
+            next_link = response.links.get("next")
+            url = str(httpx.URL(base).join(next_link["url"])) if next_link else None
+    result.all_pages_s = time.perf_counter() - started
+    result.all_pages_complete = url is None
