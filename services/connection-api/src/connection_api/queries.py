@@ -33,8 +33,12 @@ class Proximity:
         return self.window if self.window is not None else self.period.length
 
 
-def _near_pings(query: Proximity) -> CTE:
-    """Each other ping near one of the person's pings, once, with the closest distance between them."""
+def _near_pings(query: Proximity, with_position: bool) -> CTE:
+    """Each other ping near one of the person's pings, once, with the closest distance between them.
+
+    ``with_position`` adds the ping's coordinates, read here from the row already in hand: fetching them
+    again by id afterwards made the planner hash the whole table on dense data.
+    """
     mine = (
         select(location_table.c.coordinate, location_table.c.creation_time)
         .where(
@@ -48,11 +52,21 @@ def _near_pings(query: Proximity) -> CTE:
     )
     other = location_table.alias("other")
     window = query.effective_window
+    position = (
+        # Longitude is X, latitude is Y. Grouped by the primary key, so the row's other columns may be read.
+        [
+            func.ST_Y(func.geometry(other.c.coordinate)).label("latitude"),
+            func.ST_X(func.geometry(other.c.coordinate)).label("longitude"),
+        ]
+        if with_position
+        else []
+    )
     return (
         select(
             other.c.id,
             other.c.person_id,
             other.c.creation_time,
+            *position,
             func.min(func.ST_Distance(other.c.coordinate, mine.c.coordinate)).label("distance_m"),
         )
         .select_from(
@@ -67,39 +81,37 @@ def _near_pings(query: Proximity) -> CTE:
                 ),
             )
         )
-        .group_by(other.c.id, other.c.person_id, other.c.creation_time)
+        .group_by(other.c.id)
         .cte("near")
     )
 
 
 def connections_statement(query: Proximity, limit: int, after: tuple[datetime, uuid.UUID] | None) -> Select[Any]:
     """Each other ping once, ordered by (time, id); one page after the cursor."""
-    near = _near_pings(query)
-    ping = location_table.alias("ping")
+    near = _near_pings(query, with_position=True)
     statement = (
         select(
-            ping.c.id,
-            ping.c.person_id,
-            # Longitude is X, latitude is Y.
-            func.ST_Y(func.geometry(ping.c.coordinate)).label("latitude"),
-            func.ST_X(func.geometry(ping.c.coordinate)).label("longitude"),
-            ping.c.creation_time,
+            near.c.id,
+            near.c.person_id,
+            near.c.latitude,
+            near.c.longitude,
+            near.c.creation_time,
             person_table.c.first_name,
             person_table.c.last_name,
             person_table.c.company_name,
         )
-        .select_from(near.join(ping, ping.c.id == near.c.id).join(person_table, person_table.c.id == ping.c.person_id))
-        .order_by(ping.c.creation_time, ping.c.id)
+        .select_from(near.join(person_table, person_table.c.id == near.c.person_id))
+        .order_by(near.c.creation_time, near.c.id)
         .limit(limit)
     )
     if after is not None:
-        statement = statement.where(tuple_(ping.c.creation_time, ping.c.id) > tuple_(*after))
+        statement = statement.where(tuple_(near.c.creation_time, near.c.id) > tuple_(*after))
     return statement
 
 
 def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> Select[Any]:
     """One row per other person, most encounters first (then person id); one page after the cursor."""
-    near = _near_pings(query)
+    near = _near_pings(query, with_position=False)
     encounters = func.count().label("encounters")
     contact = (
         select(
