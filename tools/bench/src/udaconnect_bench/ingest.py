@@ -24,7 +24,10 @@ from typing import Any
 import grpc
 import httpx
 import psycopg
+from sqlalchemy import create_engine
 
+from persistence_service.records import LocationRecord
+from persistence_service.store import SqlStore
 from udaconnect.v1 import location_pb2, persistence_pb2, persistence_pb2_grpc
 from udaconnect_bench import wrk
 from udaconnect_bench.stats import Summary
@@ -361,49 +364,32 @@ def copy_ceiling(dsn: str, pings: Sequence[Ping], batch_size: int) -> BatchedWri
     return BatchedWrite("PostgreSQL COPY", sum(rows for _, rows in payloads), batch_size, seconds, batch_seconds)
 
 
-# The persistence service's two statements per batch (persistence_service.store), here sent straight from psycopg
-# with the arrays built before the clock starts: what the service would reach if its Python cost were nil.
-_KNOWN_PERSONS = "SELECT id FROM person WHERE id = ANY(%(ids)s)"
-_INSERT_UNNEST = """
-INSERT INTO location (id, person_id, coordinate, creation_time, received_at)
-SELECT t.id, t.person_id, ST_SetSRID(ST_MakePoint(t.longitude, t.latitude), 4326)::geography,
-       t.creation_time, t.received_at
-FROM unnest(%(ids)s::uuid[], %(person_ids)s::uuid[], %(longitudes)s::float8[], %(latitudes)s::float8[],
-            %(creation_times)s::timestamptz[], %(received_ats)s::timestamptz[])
-     AS t(id, person_id, longitude, latitude, creation_time, received_at)
-ON CONFLICT (id) DO NOTHING
-RETURNING id
-"""
-
-
-def insert_statement_rate(dsn: str, pings: Sequence[Ping], batch_size: int) -> BatchedWrite:
-    """The same rows, fresh ids, through the persistence service's statements without the service around them."""
+def store_rate(database_url: str, pings: Sequence[Ping], batch_size: int) -> BatchedWrite:
+    """The same rows, fresh ids, through the persistence service's own store (``SqlStore.save_locations``) called
+    in-process: the service without gRPC, protobuf and validation. Records are built before the clock starts."""
     now = datetime.now(UTC)
-    batches: list[dict[str, list[Any]]] = []
-    for first in range(0, len(pings), batch_size):
-        chunk = pings[first : first + batch_size]
-        batches.append(
-            {
-                "ids": [new_id() for _ in chunk],
-                "person_ids": [p.person_id for p in chunk],
-                "longitudes": [p.longitude for p in chunk],
-                "latitudes": [p.latitude for p in chunk],
-                "creation_times": [p.creation_time for p in chunk],
-                "received_ats": [now for _ in chunk],
-            }
-        )
+    batches = [
+        [
+            LocationRecord(new_id(), p.person_id, p.latitude, p.longitude, p.creation_time, now)
+            for p in pings[first : first + batch_size]
+        ]
+        for first in range(0, len(pings), batch_size)
+    ]
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    store = SqlStore(engine)
     batch_seconds = []
     stored = 0
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    try:
+        store.save_locations(batches[0][:1])  # connect before the clock starts
         started = time.perf_counter()
-        for params in batches:
+        for batch in batches:
             began = time.perf_counter()
-            with conn.transaction():
-                conn.execute(_KNOWN_PERSONS, {"ids": list(set(params["person_ids"]))}).fetchall()
-                stored += len(conn.execute(_INSERT_UNNEST, params).fetchall())
+            stored += store.save_locations(batch).inserted
             batch_seconds.append(time.perf_counter() - began)
         seconds = time.perf_counter() - started
-    return BatchedWrite("its INSERT ... unnest statement alone (psycopg)", stored, batch_size, seconds, batch_seconds)
+    finally:
+        engine.dispose()
+    return BatchedWrite("its store alone, in-process (no gRPC)", stored, batch_size, seconds, batch_seconds)
 
 
 def persistence_rate(target: str, pings: Sequence[Ping], batch_size: int) -> BatchedWrite:

@@ -198,7 +198,7 @@ def ingest_section(ing: IngestResults) -> str:
         "errors",
     ]
     rows = [_ingest_row(ing.single, ing.copy), _ingest_row(ing.batch, ing.copy)]
-    for write in (ing.copy, ing.persistence, ing.statement):
+    for write in (ing.copy, ing.persistence, ing.store):
         rows.append(
             [
                 f"{write.what}, {write.batch_size} rows per transaction",
@@ -410,9 +410,9 @@ def markdown(result: BenchResult) -> str:
             "read four times a second from the time in its UUIDv7 (the API's accept time). The ceiling: the same "
             f"rows (fresh ids) with `COPY` into the same table, {ing.copy.batch_size} rows per transaction (the "
             "ingest consumer's batch size), COPY text built before the clock starts; and the persistence service "
-            "alone, `SaveLocations` with the same batches, one call at a time like the consumer; and the persistence "
-            "service's two statements (the persons it knows, then its insert from `unnest` of arrays with `ON "
-            "CONFLICT DO NOTHING`) sent straight from psycopg: the service's cost without its Python.",
+            "alone, `SaveLocations` with the same batches, one call at a time like the consumer; and the service's "
+            "own store (`SqlStore.save_locations`) called in this process: the service without gRPC, protobuf and "
+            "validation.",
             ingest_section(ing),
         ]
     parts += [

@@ -62,7 +62,7 @@ class IngestResults:
     batch: ingest.HttpIngest
     copy: ingest.BatchedWrite
     persistence: ingest.BatchedWrite
-    statement: ingest.BatchedWrite
+    store: ingest.BatchedWrite
 
 
 @dataclass
@@ -176,9 +176,9 @@ def _measure(
         sampler.phase("ingest: persistence service")
         grpc_target = f"127.0.0.1:{stack.ports.persistence_grpc}"
         persistence = ingest.persistence_rate(grpc_target, pings[: size.ceiling_rows], batch)
-        sampler.phase("ingest: INSERT statement alone")
-        statement = ingest.insert_statement_rate(owner_dsn, pings[: size.ceiling_rows], batch)
-        result.ingest = IngestResults(len(persons), single, batched, ceiling, persistence, statement)
+        sampler.phase("ingest: persistence store in-process")
+        store = ingest.store_rate(stack.owner_url, pings[: size.ceiling_rows], batch)
+        result.ingest = IngestResults(len(persons), single, batched, ceiling, persistence, store)
 
     provisional = targets(result)
     missed = {t.name for t in provisional if not t.passed}
