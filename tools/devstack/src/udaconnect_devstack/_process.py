@@ -10,6 +10,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from udaconnect_devstack.errors import InfrastructureError
 
@@ -176,3 +178,40 @@ def kill_process(proc: "subprocess.Popen[bytes]") -> int:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     return proc.wait()
+
+
+class ChildServer:
+    """What the local servers share: a child process that can crash on purpose, restart and be a context.
+
+    Subclasses implement ``start(timeout)`` and ``stop()`` and keep their child in ``_proc``.
+    """
+
+    _proc: "subprocess.Popen[bytes] | None" = None
+    default_start_timeout: float = 60.0
+
+    def start(self, timeout: float) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would (for chaos tests); the next start recovers."""
+        proc = self._proc
+        if proc is None:
+            return
+        kill_process(proc)
+        self._proc = None
+
+    def restart(self, timeout: float | None = None) -> None:
+        self.stop()
+        self.start(timeout=self.default_start_timeout if timeout is None else timeout)
+
+    def __enter__(self) -> Self:
+        self.start(timeout=self.default_start_timeout)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -16,8 +16,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
@@ -27,7 +25,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from udaconnect_devstack._process import (
-    kill_process,
+    ChildServer,
     log_tail,
     run_checked,
     spawn,
@@ -173,11 +171,13 @@ def _read_cluster_id(meta_properties: Path) -> str:
 # -- broker ------------------------------------------------------------------------------------------
 
 
-class KafkaBroker:
+class KafkaBroker(ChildServer):
     """One combined broker+controller KRaft node in `home`, listening on 127.0.0.1.
 
     Storage is formatted once (cluster id kept in `home/cluster.id`) and reused by later starts.
     """
+
+    default_start_timeout = 90.0
 
     def __init__(
         self,
@@ -249,30 +249,6 @@ class KafkaBroker:
             return
         stop_process(proc, name="kafka", graceful_signal=signal.SIGTERM, timeout=timeout)
         self._proc = None
-
-    def kill(self) -> None:
-        """SIGKILL the broker, as a crash would (for chaos tests). The next start recovers the logs."""
-        proc = self._proc
-        if proc is None:
-            return
-        kill_process(proc)
-        self._proc = None
-
-    def restart(self, timeout: float = 90.0) -> None:
-        self.stop()
-        self.start(timeout=timeout)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- topics ------------------------------------------------------------------------------------
 

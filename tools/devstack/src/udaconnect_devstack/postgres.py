@@ -8,8 +8,6 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 from urllib.parse import quote
 
 import psycopg
@@ -18,7 +16,7 @@ from psycopg.conninfo import make_conninfo
 
 from udaconnect_devstack._process import (
     Account,
-    kill_process,
+    ChildServer,
     log_tail,
     run_checked,
     spawn,
@@ -97,11 +95,13 @@ def _locale() -> str:
     return "C.UTF-8" if {"c.utf8", "c.utf-8"} & names else "C"
 
 
-class PostgresServer:
+class PostgresServer(ChildServer):
     """One PostgreSQL cluster in `data_dir`, served on `host:port` by a child process.
 
     The data directory is initialised on first start and kept across stop/start.
     """
+
+    default_start_timeout = 60.0
 
     def __init__(
         self,
@@ -188,33 +188,6 @@ class PostgresServer:
             return
         stop_process(proc, name="postgres", graceful_signal=signal.SIGINT, timeout=timeout)
         self._proc = None
-
-    def kill(self) -> None:
-        """SIGKILL the postmaster and its backends, as a crash would (for chaos tests).
-
-        Committed data survives (fsync is on); the next start runs crash recovery.
-        """
-        proc = self._proc
-        if proc is None:
-            return
-        kill_process(proc)
-        self._proc = None
-
-    def restart(self, timeout: float = 60.0) -> None:
-        self.stop()
-        self.start(timeout=timeout)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- connection strings ------------------------------------------------------------------------
 
