@@ -199,6 +199,8 @@ def serve(app_factory: str, settings: ApiSettings) -> None:
         host=settings.http_host,
         port=settings.http_port,
         workers=settings.http_workers,
+        loop="uvloop",
+        http="httptools",
         log_level=settings.log_level.lower(),
     )
 
