@@ -7,7 +7,7 @@ with acks=all, and :meth:`AsyncKafkaProducer.send` resolves only from librdkafka
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -73,27 +73,41 @@ class AsyncKafkaProducer:
         headers: Mapping[str, bytes] | None = None,
     ) -> None:
         """Produce one message and wait for the broker's acknowledgement. Raises :class:`DeliveryFailed`."""
+        await self.send_all(topic, [(key, value)], headers)
+
+    async def send_all(
+        self,
+        topic: str,
+        messages: Sequence[tuple[bytes, bytes]],
+        headers: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """Produce ``(key, value)`` messages and wait until the broker has acknowledged every one.
+
+        Raises :class:`DeliveryFailed` if any was not acknowledged. One future for the whole batch, settled
+        by the last delivery report: a future per message cost more than the rest of a batch POST.
+        """
         loop = asyncio.get_running_loop()
         delivered: asyncio.Future[None] = loop.create_future()
+        outcome = _BatchOutcome(len(messages))
 
         def on_delivery(error: KafkaError | None, _message: Message) -> None:
-            # Called on the poller thread: hand the outcome to the event loop.
-            loop.call_soon_threadsafe(_settle, delivered, error)
+            # Called on the poller thread; the last report hands the outcome to the event loop.
+            if outcome.report(error):
+                loop.call_soon_threadsafe(_settle, delivered, outcome.first_error)
 
-        try:
-            self._producer.produce(
-                topic,
-                value=value,
-                key=key,
-                headers=list(headers.items()) if headers else None,
-                on_delivery=on_delivery,
-            )
-        except BufferError as exc:
-            # The local queue is full: the broker is slow or away. Back-pressure, not a server bug.
-            raise DeliveryFailed(f"producer queue full: {exc}") from exc
-        except KafkaException as exc:
-            error = exc.args[0]
-            raise DeliveryFailed(str(error), retriable=error.retriable()) from exc
+        header_list: list[tuple[str, str | bytes | None]] | None = list(headers.items()) if headers else None
+        for key, value in messages:
+            try:
+                self._producer.produce(topic, value=value, key=key, headers=header_list, on_delivery=on_delivery)
+            except (BufferError, KafkaException) as exc:
+                # What was produced may still be delivered, but the caller is told the batch failed: the
+                # APIs answer 503 and the client retries under the same ids, which the store deduplicates.
+                outcome.abandon()
+                if isinstance(exc, BufferError):
+                    # The local queue is full: the broker is slow or away. Back-pressure, not a server bug.
+                    raise DeliveryFailed(f"producer queue full: {exc}") from exc
+                error = exc.args[0]
+                raise DeliveryFailed(str(error), retriable=error.retriable()) from exc
         await delivered
 
     def broker_count(self, timeout: float) -> int:
@@ -128,3 +142,26 @@ def _settle(future: "asyncio.Future[None]", error: KafkaError | None) -> None:
         future.set_result(None)
     else:
         future.set_exception(DeliveryFailed(error.str(), retriable=error.retriable()))
+
+
+class _BatchOutcome:
+    """Counts a batch's delivery reports (which arrive on the poller thread) and keeps the first error."""
+
+    def __init__(self, expected: int) -> None:
+        self._lock = threading.Lock()
+        self._outstanding = expected
+        self.first_error: KafkaError | None = None
+
+    def report(self, error: KafkaError | None) -> bool:
+        """Record one report; True when it was the last one outstanding."""
+        with self._lock:
+            if error is not None and self.first_error is None:
+                self.first_error = error
+            self._outstanding -= 1
+            return self._outstanding == 0
+
+    def abandon(self) -> None:
+        """Producing stopped part way: the caller has been told, and no longer waits for the outcome."""
+        with self._lock:
+            # Never reaches zero from here on, so no report settles the (already failed) request.
+            self._outstanding = -1

@@ -1,6 +1,5 @@
 """Real adapters: Kafka for the write path, PostgreSQL (read-only role) for reads."""
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -22,27 +21,23 @@ class KafkaLocationPublisher:
 
     async def publish(self, locations: list[LocationPublic]) -> None:
         received_at = to_timestamp(datetime.now(UTC))
-        sends = []
-        for location in locations:
-            message = location_pb2.Location(
-                id=str(location.id),
-                person_id=str(location.person_id),
-                latitude=location.latitude,
-                longitude=location.longitude,
-                creation_time=to_timestamp(location.creation_time),
-                received_at=received_at,
+        messages = [
+            (
+                # Keyed by person: one person's pings share a partition and so stay in order.
+                str(location.person_id).encode(),
+                location_pb2.Location(
+                    id=str(location.id),
+                    person_id=str(location.person_id),
+                    latitude=location.latitude,
+                    longitude=location.longitude,
+                    creation_time=to_timestamp(location.creation_time),
+                    received_at=received_at,
+                ).SerializeToString(),
             )
-            # Keyed by person: one person's pings share a partition and so stay in order.
-            sends.append(
-                self._producer.send(
-                    self._topic, key=str(location.person_id).encode(), value=message.SerializeToString()
-                )
-            )
-        # All produced at once (librdkafka batches them); the call returns when every outcome is in.
-        outcomes = await asyncio.gather(*sends, return_exceptions=True)
-        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-        if failures:
-            raise failures[0]
+            for location in locations
+        ]
+        # All produced at once (librdkafka batches them); returns when the broker has acknowledged every one.
+        await self._producer.send_all(self._topic, messages)
 
     async def check(self) -> None:
         await self._producer.check()
