@@ -300,11 +300,11 @@ def test_plan_drives_from_the_person_index_into_the_spatial_index(
     for window in (None, timedelta(minutes=5)):
         query = Proximity(uuid.UUID(crowd.subject), time_range(DAY1.date(), DAY1.date()), 5.0, window)
         dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
-        compiled = connections_statement(query, 101, None).compile(dialect=dialect)
+        compiled = connections_statement(query, query.period, 101, None).compile(dialect=dialect)
         rows = db.execute(sql.SQL("EXPLAIN ") + sql.SQL(str(compiled)), compiled.params).fetchall()
         plan = "\n".join(str(line[0]) for line in rows)
 
         print(plan)
         assert "ix_location_person_time" in plan, plan
-        assert "ix_location_coordinate_time" in plan, plan
+        assert "ix_location_space_time" in plan, plan
         assert "Seq Scan on location" not in plan, plan

@@ -1,14 +1,20 @@
 """The real adapter: PostgreSQL + PostGIS through the read-only role."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import RowMapping, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connection_api.queries import Proximity, connections_statement, contacts_statement
+from connection_api.queries import Proximity, any_near_statement, connections_statement, contacts_statement
 from connection_api.schemas import Connection, ConnectionPage, Contact, ContactPage, LocationPublic, PersonPublic
 from udaconnect_common.tables import person_table
+from udaconnect_common.timerange import TimeRange
+
+# A page of connections reads the period in slices of the others' time, from the cursor on: first this
+# long, then each slice that leaves the page short doubles the next. A busy floor fills a page within
+# minutes; an empty stretch (a night) is crossed in a few statements, log2 of its length over this.
+FIRST_SLICE = timedelta(minutes=2)
 
 
 def _person(row: RowMapping) -> PersonPublic:
@@ -29,9 +35,15 @@ class SqlConnectionReader:
     async def connections(
         self, query: Proximity, limit: int, after: tuple[datetime, uuid.UUID] | None
     ) -> ConnectionPage:
-        statement = connections_statement(query, limit + 1, after)
-        async with self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).mappings().all()
+        # One row past the page tells whether another page follows.
+        if query.window is None:
+            # Without a window every own ping in the period pairs with every slice, so a slice would cost
+            # nearly what the whole period costs: one statement, limited to the page.
+            statement = connections_statement(query, query.period, limit + 1, after)
+            async with self._engine.connect() as connection:
+                rows = list((await connection.execute(statement)).mappings().all())
+        else:
+            rows = await self._connections_by_slice(query, limit + 1, after)
         connections = [
             Connection(
                 person=_person(row),
@@ -46,6 +58,36 @@ class SqlConnectionReader:
             for row in rows[:limit]
         ]
         return ConnectionPage(connections=connections, has_more=len(rows) > limit)
+
+    async def _connections_by_slice(
+        self, query: Proximity, wanted: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> list[RowMapping]:
+        """Up to ``wanted`` rows, read slice after slice of the others' time: with a window a slice pairs
+        only with the own pings near it in time, so a page costs what its rows cost."""
+        rows: list[RowMapping] = []
+        start = query.period.start if after is None else max(query.period.start, after[0])
+        span = FIRST_SLICE
+        # The span was reached by doubling over slices with nothing near: it says nothing about how busy
+        # the next stretch is.
+        grown_over_nothing = False
+        async with self._engine.connect() as connection:
+            while len(rows) < wanted and start < query.period.end:
+                others = TimeRange(start, min(start + span, query.period.end))
+                if span > FIRST_SLICE:
+                    if not (await connection.execute(any_near_statement(query, others))).first():
+                        # Nothing near in the whole slice: skip it, and look twice as far next.
+                        start, span, grown_over_nothing = others.end, span * 2, True
+                        continue
+                    if grown_over_nothing:
+                        # Something is near after an empty stretch, and so long a slice could hold a busy
+                        # stretch whole: halve it until the first short slice with something near.
+                        span = max(span / 2, FIRST_SLICE)
+                        continue
+                statement = connections_statement(query, others, wanted - len(rows), after)
+                found = (await connection.execute(statement)).mappings().all()
+                rows.extend(found)
+                start, span, grown_over_nothing = others.end, span * 2, not found
+        return rows
 
     async def contacts(self, query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> ContactPage:
         statement = contacts_statement(query, limit + 1, after)
