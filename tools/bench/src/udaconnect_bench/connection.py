@@ -22,7 +22,9 @@ import httpx
 import psycopg
 from psycopg import errors, sql
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from connection_api.adapters import SqlConnectionReader
 from connection_api.queries import Proximity, connections_statement
 from udaconnect_bench import legacy
 from udaconnect_bench.stats import Summary
@@ -93,7 +95,8 @@ def proximity(combination: Combination, person_day: PersonDay, event: Event) -> 
 
 
 def compiled_statement(query: Proximity, limit: int) -> tuple[sql.SQL, dict[str, Any]]:
-    compiled = connections_statement(query, limit, None).compile(
+    """The whole answer in one statement (the service reads a co-presence page in slices: :class:`ServicePages`)."""
+    compiled = connections_statement(query, query.period, limit, None).compile(
         dialect=psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
     )
     return sql.SQL(str(compiled)), dict(compiled.params)
@@ -204,6 +207,25 @@ def run_combination(
         runs.timeouts,
     )
     return runs
+
+
+class ServicePages:
+    """The first page exactly as the API reads it (``SqlConnectionReader``, the read-only role), without HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self._runner = asyncio.Runner()
+        self._engine = create_async_engine(url, pool_size=1)
+        self._reader = SqlConnectionReader(self._engine)
+
+    def first_page(self, query: Proximity, limit: int) -> tuple[float, int]:
+        """Seconds and rows of the first page."""
+        started = time.perf_counter()
+        page = self._runner.run(self._reader.connections(query, limit, None))
+        return time.perf_counter() - started, len(page.connections)
+
+    def close(self) -> None:
+        self._runner.run(self._engine.dispose())
+        self._runner.close()
 
 
 # -- the legacy algorithm ----------------------------------------------------------------------------
@@ -321,7 +343,8 @@ class HttpRuns:
     errors: int
     rows: list[int]
     wall_s: float
-    # The bare statement the service runs for that page (limit page + 1), sequentially, on the same person-days.
+    # The same first page read by the service's own reader in this process (no HTTP), sequentially, on the
+    # same person-days.
     sql_seconds: list[float]
     # One whole answer followed page by page (Link: rel="next").
     all_pages_person_day: PersonDay | None = None
@@ -372,7 +395,7 @@ async def _http_clients(
 
 def http_endpoint(
     base: str,
-    service: ServiceQuery,
+    pages: ServicePages,
     combination: Combination,
     days: Sequence[PersonDay],
     event: Event,
@@ -385,11 +408,11 @@ def http_endpoint(
         for person_day in list(days)[: max(2, concurrency)]:
             http.get(_url(base, combination, person_day, event)).raise_for_status()
     latencies, rows, failures, wall = asyncio.run(_http_clients(base, combination, days, event, concurrency, seconds))
-    # The same statement, page-sized, one at a time, over the person-days the clients asked for.
+    # The same pages read without HTTP, one at a time, over the person-days the clients asked for.
     asked = len(latencies) + failures
     sql_seconds = []
     for index in range(min(asked, len(days))):
-        elapsed, _ = service.run(proximity(combination, days[index % len(days)], event), limit=HTTP_PAGE + 1)
+        elapsed, _ = pages.first_page(proximity(combination, days[index % len(days)], event), HTTP_PAGE)
         sql_seconds.append(elapsed)
     result = HttpRuns(concurrency, latencies, failures, rows, wall, sql_seconds)
     _follow_pages(base, combination, days, event, follow_pages_budget_s, result)

@@ -203,6 +203,7 @@ def _connection(
     sample = connection.sample(all_days, size.sample_person_days, str(size.conference.seed))
     legacy_day = connection.legacy_person_day(all_days, size.legacy_full_pings)
     service = connection.ServiceQuery(reader_dsn, size.statement_timeout_s)
+    pages = connection.ServicePages(stack.reader_url)
     try:
         # Warm the caches with one statement that is not measured.
         service.run(connection.proximity(COPRESENCE, sample[0], event))
@@ -248,7 +249,7 @@ def _connection(
         sampler.phase("connection: HTTP")
         http = connection.http_endpoint(
             stack.url("connection-api"),
-            service,
+            pages,
             COPRESENCE,
             sample,
             event,
@@ -258,6 +259,7 @@ def _connection(
         )
     finally:
         service.close()
+        pages.close()
     return ConnectionResults(sample, event, legacy_full, runs, per_ping, http, explain, explain_day)
 
 
@@ -296,11 +298,11 @@ def _profiles(
         connection_results = result.connection
 
         def http_load() -> None:
-            service = connection.ServiceQuery(stack.postgres.libpq_dsn(READER, READER_PASSWORD, DATABASE), 60.0)
+            pages = connection.ServicePages(stack.reader_url)
             try:
                 connection.http_endpoint(
                     stack.url("connection-api"),
-                    service,
+                    pages,
                     COPRESENCE,
                     connection_results.sample,
                     connection_results.event,
@@ -309,7 +311,7 @@ def _profiles(
                     follow_pages_budget_s=0.0,
                 )
             finally:
-                service.close()
+                pages.close()
 
         profiled("http-vs-sql-p95", ("connection-api",), http_load)
     ingest_services = ("location-api", "ingest-consumer", "persistence-service")
