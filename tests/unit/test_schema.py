@@ -11,7 +11,8 @@ VERSIONS = Path(__file__).parents[2] / "services/persistence/src/persistence_ser
 
 def _migration(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, VERSIONS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -23,4 +24,5 @@ def test_space_time_is_computed_the_same_in_the_migration_and_the_queries() -> N
     # The epoch the queries convert times with is the one the column is built with.
     assert tables.SPACE_TIME_EPOCH.isoformat(sep=" ") in tables.SPACE_TIME_SQL.replace("00:00:00+00", "00:00:00+00:00")
     computed = tables.location_table.c.space_time.computed
-    assert computed is not None and str(computed.sqltext) == tables.SPACE_TIME_SQL
+    assert computed is not None
+    assert str(computed.sqltext) == tables.SPACE_TIME_SQL
