@@ -374,7 +374,8 @@ def markdown(result: BenchResult) -> str:
             "## Connection query",
             f"A seeded sample of {len(conn.sample)} person-days; each combination runs the service's statement for "
             "the whole answer (`connections_statement` over the whole range, compiled by SQLAlchemy for psycopg, as "
-            "the read-only role, every row: no page limit) round robin over it, for {size.combination_budget_s:.0f} s or at least {size.min_runs} runs "
+            "the read-only role, every row: no page limit) round robin over it, "
+            f"for {size.combination_budget_s:.0f} s or at least {size.min_runs} runs "
             f"(co-presence: {2 * len(conn.sample)} runs); a statement is cancelled after "
             f"{size.statement_timeout_s:.0f} s and counted at that time (a `>` marks a percentile that reaches such "
             "runs). The whole event is "
