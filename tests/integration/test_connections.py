@@ -5,6 +5,7 @@ seeded crowd around one point, plus hand-placed pings just inside and just outsi
 at the edges of the date range.
 """
 
+import itertools
 import random
 import uuid
 from dataclasses import dataclass
@@ -178,6 +179,36 @@ def test_connections_equal_a_brute_force_geodesic_computation(
         assert person["id"] == location["person_id"] == ping.person_id
 
 
+@pytest.mark.parametrize("by_cell", [False, True], ids=["by-ping", "by-cell"])
+@pytest.mark.parametrize(("start", "end", "distance", "window"), SCENARIOS)
+def test_both_searches_give_the_brute_force_answer_and_distances(
+    crowd: Crowd,
+    db: psycopg.Connection[tuple[object, ...]],
+    start: str,
+    end: str,
+    distance: float,
+    window: int | None,
+    by_cell: bool,
+) -> None:
+    """The whole range in one statement, searched per own ping and per cell, straight in SQL."""
+    period = time_range(
+        datetime.fromisoformat(start) if "T" in start else datetime.fromisoformat(start).date(),
+        datetime.fromisoformat(end) if "T" in end else datetime.fromisoformat(end).date(),
+    )
+    gap = timedelta(minutes=window) if window else None
+    expected = brute_force(crowd, period.start, period.end, distance, gap)
+    query = Proximity(uuid.UUID(crowd.subject), period, distance, gap)
+    statement = connections_statement(query, period, 1_000_000, None, by_cell=by_cell)
+    compiled = statement.compile(dialect=psycopg_dialect.dialect())  # type: ignore[no-untyped-call]
+    rows = db.execute(sql.SQL(str(compiled)), compiled.params).fetchall()
+
+    assert [str(row[0]) for row in rows] != []
+    assert {str(row[0]) for row in rows} == set(expected)
+    assert len(rows) == len(expected)
+    times = [(row[4], str(row[0])) for row in rows]
+    assert times == sorted(times)
+
+
 def test_the_distance_edge_is_exact_to_the_centimetre(crowd: Crowd, connection_api: httpx.Client) -> None:
     params: dict[str, str | int | float] = {"start_date": "2026-06-01", "end_date": "2026-06-01", "limit": 1000}
     near = {c["location"]["id"] for c in fetch_all(connection_api, f"/api/persons/{crowd.subject}/connection", params)}
@@ -297,10 +328,11 @@ def test_plan_drives_from_the_person_index_into_the_spatial_index(
         """
     )
     db.execute("ANALYZE location")
-    for window in (None, timedelta(minutes=5)):
+    for window, by_cell in itertools.product((None, timedelta(minutes=5)), (False, True)):
         query = Proximity(uuid.UUID(crowd.subject), time_range(DAY1.date(), DAY1.date()), 5.0, window)
         dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
-        compiled = connections_statement(query, query.period, 101, None).compile(dialect=dialect)
+        statement = connections_statement(query, query.period, 101, None, by_cell=by_cell)
+        compiled = statement.compile(dialect=dialect)
         rows = db.execute(sql.SQL("EXPLAIN ") + sql.SQL(str(compiled)), compiled.params).fetchall()
         plan = "\n".join(str(line[0]) for line in rows)
 

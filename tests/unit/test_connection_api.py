@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from connection_api.adapters import FIRST_SLICE, _next_span
 from connection_api.app import create_app
 from connection_api.queries import Proximity
 from connection_api.schemas import Connection, ConnectionPage, ContactPage, LocationPublic, PersonPublic
@@ -122,3 +123,15 @@ def test_bad_parameters_are_422(client: TestClient, reader: FakeReader, extra: d
     response = client.get(URL, params=params)
     assert response.status_code == 422, response.text
     assert reader.queries == []
+
+
+def test_a_slice_that_found_nothing_doubles_the_next() -> None:
+    assert _next_span(FIRST_SLICE * 4, found=0, missing=100) == FIRST_SLICE * 8
+
+
+def test_a_slice_that_found_rows_sizes_the_next_by_its_pace() -> None:
+    # 400 rows in 8 minutes, 100 more wanted: 2 minutes at that pace, a quarter more.
+    assert _next_span(timedelta(minutes=8), found=400, missing=100) == timedelta(minutes=2.5)
+    # Never more than double, never under the first slice.
+    assert _next_span(timedelta(minutes=8), found=1, missing=1000) == timedelta(minutes=16)
+    assert _next_span(timedelta(minutes=8), found=10_000, missing=1) == FIRST_SLICE
