@@ -138,6 +138,11 @@ class ServiceRuns:
     timeouts: int = 0
     # Answers (other ping ids) kept for the comparison with the legacy, by person-day.
     answers: dict[PersonDay, set[uuid.UUID]] = field(default_factory=dict)
+    # The first page as the API reads it (largest page), once per person-day of the sample.
+    first_page_seconds: list[float] = field(default_factory=list)
+
+    def first_page_summary(self) -> Summary:
+        return Summary.of(self.first_page_seconds)
 
     def summary(self) -> Summary:
         return Summary.of(self.seconds, censored=self.timeouts)
@@ -173,6 +178,7 @@ class ServiceQuery:
 
 def run_combination(
     service: ServiceQuery,
+    pages: "ServicePages",
     combination: Combination,
     days: Sequence[PersonDay],
     event: Event,
@@ -199,12 +205,18 @@ def run_combination(
             if index < keep_answers_of and person_day not in runs.answers:
                 runs.answers[person_day] = {row[0] for row in rows}
         index += 1
+    # One page unmeasured first: its connection's statements are then prepared, as in a running API.
+    pages.first_page(proximity(combination, days[0], event), HTTP_PAGE)
+    for person_day in days:
+        elapsed, _ = pages.first_page(proximity(combination, person_day, event), HTTP_PAGE)
+        runs.first_page_seconds.append(elapsed)
     log.info(
-        "%s: %d runs, p50 %.0f ms, %d timeouts",
+        "%s: %d runs, p50 %.0f ms, %d timeouts; first page p50 %.0f ms",
         combination.label,
         len(runs.seconds),
         runs.summary().p50 * 1000,
         runs.timeouts,
+        runs.first_page_summary().p50 * 1000,
     )
     return runs
 
@@ -238,10 +250,20 @@ class LegacyFull:
     service_seconds: list[float]
     service_ids: set[uuid.UUID]
     explain: str
+    # The first page of the same answer as the API reads it (largest page).
+    first_page_seconds: list[float]
 
     @property
     def service_median_s(self) -> float:
         return sorted(self.service_seconds)[len(self.service_seconds) // 2]
+
+    @property
+    def first_page_median_s(self) -> float:
+        return sorted(self.first_page_seconds)[len(self.first_page_seconds) // 2]
+
+    @property
+    def first_page_ratio(self) -> float:
+        return self.run.seconds / self.first_page_median_s
 
     @property
     def ratio(self) -> float:
@@ -253,7 +275,12 @@ class LegacyFull:
 
 
 def legacy_full(
-    legacy_conn: psycopg.Connection[Row], service: ServiceQuery, person_day: PersonDay, event: Event, repeats: int
+    legacy_conn: psycopg.Connection[Row],
+    service: ServiceQuery,
+    pages: "ServicePages",
+    person_day: PersonDay,
+    event: Event,
+    repeats: int,
 ) -> LegacyFull:
     """The legacy algorithm in full for one person-day (5 m, no window), the service's statement on the same."""
     query = proximity(LEGACY_SEMANTICS, person_day, event)
@@ -265,11 +292,12 @@ def legacy_full(
             raise RuntimeError(f"the service's statement timed out for the legacy comparison's {person_day}")
         seconds.append(elapsed)
         ids = {row[0] for row in rows}
+    first_pages = [pages.first_page(query, HTTP_PAGE)[0] for _ in range(repeats)]
     plan = service.explain(query)
     day_after = person_day.day + timedelta(days=1)
     log.info("legacy algorithm in full: %s (%d pings)", person_day, person_day.pings)
     run = legacy.run(legacy_conn, person_day.person_id, person_day.day, day_after, LEGACY_SEMANTICS.distance_m)
-    return LegacyFull(person_day, run, seconds, ids, plan)
+    return LegacyFull(person_day, run, seconds, ids, plan, first_pages)
 
 
 @dataclass
