@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from persistence_service.records import InvalidRecord, location_record, person_record
 from udaconnect.v1 import location_pb2, person_pb2
@@ -42,6 +43,9 @@ def test_valid_location_keeps_axes_and_full_precision() -> None:
         ({"id": "not-a-uuid"}, "id"),
         ({"person_id": ""}, "person_id"),
         ({"creation_time": None}, "creation_time"),
+        # A valid protobuf Timestamp no datetime holds: the message is dead-lettered, not retried forever.
+        ({"creation_time": Timestamp(seconds=10**12)}, "creation_time is out of range"),
+        ({"received_at": Timestamp(seconds=-(10**12))}, "received_at is out of range"),
     ],
 )
 def test_invalid_location_is_rejected_with_the_reason(overrides: dict[str, object], message: str) -> None:

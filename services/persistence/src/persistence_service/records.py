@@ -5,6 +5,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from udaconnect.v1 import location_pb2, person_pb2
 from udaconnect_common.timeconv import from_timestamp
 
@@ -41,6 +43,13 @@ def _uuid(value: str, field: str) -> uuid.UUID:
         raise InvalidRecord(f"{field} is not a UUID: {value!r}") from exc
 
 
+def _time(value: Timestamp, field: str) -> datetime:
+    try:
+        return from_timestamp(value)
+    except ValueError as exc:  # outside years 1 to 9999: no datetime (nor PostgreSQL timestamp) holds it
+        raise InvalidRecord(f"{field} is out of range: {exc}") from exc
+
+
 def _name(value: str, field: str) -> str:
     stripped = value.strip()
     if not stripped or len(stripped) > MAX_NAME_LENGTH or "\x00" in stripped:
@@ -56,7 +65,7 @@ def person_record(message: person_pb2.Person) -> PersonRecord:
         first_name=_name(message.first_name, "first_name"),
         last_name=_name(message.last_name, "last_name"),
         company_name=_name(message.company_name, "company_name"),
-        created_at=from_timestamp(message.created_at),
+        created_at=_time(message.created_at, "created_at"),
     )
 
 
@@ -72,6 +81,6 @@ def location_record(message: location_pb2.Location) -> LocationRecord:
         person_id=_uuid(message.person_id, "person_id"),
         latitude=message.latitude,
         longitude=message.longitude,
-        creation_time=from_timestamp(message.creation_time),
-        received_at=from_timestamp(message.received_at) if message.HasField("received_at") else None,
+        creation_time=_time(message.creation_time, "creation_time"),
+        received_at=_time(message.received_at, "received_at") if message.HasField("received_at") else None,
     )
