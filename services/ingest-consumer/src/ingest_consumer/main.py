@@ -43,6 +43,10 @@ def main() -> None:
         "max.poll.interval.ms": 600_000,
         "session.timeout.ms": settings.consumer_session_timeout_ms,
         "heartbeat.interval.ms": max(500, settings.consumer_session_timeout_ms // 5),
+        # librdkafka prefetches up to 64 MB by default; behind under load, that was most of the process's
+        # memory. A few batches ahead is all the next poll needs.
+        "queued.max.messages.kbytes": settings.prefetch_kbytes,
+        "fetch.max.bytes": settings.prefetch_kbytes * 1024,
     }
     if settings.consumer_instance_id:
         consumer_config["group.instance.id"] = settings.consumer_instance_id

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 PARTS = ("connection", "ingest")
 SERVICES = ("person-api", "location-api", "connection-api", "ingest-consumer", "persistence-service")
-DEFAULT_CONSUMER_BATCH = 2000  # ingest_consumer.settings.IngestSettings.batch_size
+DEFAULT_CONSUMER_BATCH = 5000  # ingest_consumer.settings.IngestSettings.batch_size
 
 GOAL_LEGACY_RATIO = 1000.0
 GOAL_COPRESENCE_P95_MS = 50.0
