@@ -202,6 +202,7 @@ def serve(app_factory: str, settings: ApiSettings) -> None:
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level.lower(),
+        access_log=settings.http_access_log,
     )
 
 

@@ -21,7 +21,8 @@ PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
 
 
-def get_reader(request: Request) -> ConnectionReader:
+# async def, not def: FastAPI runs a plain def dependency in its thread pool, a thread hop per request.
+async def get_reader(request: Request) -> ConnectionReader:
     reader: ConnectionReader = request.app.state.reader
     return reader
 

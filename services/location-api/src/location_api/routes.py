@@ -23,12 +23,13 @@ PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
 
 
-def get_publisher(request: Request) -> LocationPublisher:
+# async def, not def: FastAPI runs a plain def dependency in its thread pool, a thread hop per request.
+async def get_publisher(request: Request) -> LocationPublisher:
     publisher: LocationPublisher = request.app.state.publisher
     return publisher
 
 
-def get_reader(request: Request) -> LocationReader:
+async def get_reader(request: Request) -> LocationReader:
     reader: LocationReader = request.app.state.reader
     return reader
 

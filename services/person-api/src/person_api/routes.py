@@ -16,12 +16,13 @@ PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
 
 
-def get_publisher(request: Request) -> PersonPublisher:
+# async def, not def: FastAPI runs a plain def dependency in its thread pool, a thread hop per request.
+async def get_publisher(request: Request) -> PersonPublisher:
     publisher: PersonPublisher = request.app.state.publisher
     return publisher
 
 
-def get_reader(request: Request) -> PersonReader:
+async def get_reader(request: Request) -> PersonReader:
     reader: PersonReader = request.app.state.reader
     return reader
 
