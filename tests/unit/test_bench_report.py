@@ -1,9 +1,11 @@
 """The pure parts of ``make bench``: percentiles, the PASS/MISS decision and the TARGET line scripts read."""
 
 import re
+import signal
 
 import pytest
 
+from udaconnect_bench.cli import _interrupt
 from udaconnect_bench.ingest import uuid7_at, uuid7_time
 from udaconnect_bench.profiling import package_of, summarise
 from udaconnect_bench.stats import Summary, percentile
@@ -124,3 +126,15 @@ def test_profile_summary_groups_samples_by_package_and_function() -> None:
     assert not any("somewhere" in name for name, _ in profile.top_self + profile.top_project)
     assert package_of("threading.py") == "threading"
     assert package_of("<frozen os>") == "frozen"
+
+
+def test_a_second_interrupt_cannot_cut_the_benchs_cleanup_short() -> None:
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            _interrupt(signal.SIGTERM, None)
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])

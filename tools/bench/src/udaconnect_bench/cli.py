@@ -5,9 +5,11 @@ Ends with one line per target, ``TARGET <name>: <measured> (goal <goal>) PASS`` 
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from udaconnect_bench import report
 from udaconnect_bench.run import PARTS, SERVICES, run
@@ -30,6 +32,15 @@ def _service_env(values: Sequence[str]) -> dict[str, dict[str, str]]:
             )
         env.setdefault(service, {})[name] = setting
     return env
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    """The first SIGINT or SIGTERM stops the run; later ones are ignored, so that stopping the stack it
+    started (services, Kafka, PostgreSQL) is not itself cut short and leaves nothing running. A plain
+    SIGTERM would otherwise end the process without any cleanup at all."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     size = SIZES[args.size]
     output = args.output or REPO_ROOT / (DOCUMENT if size.name == "full" else QUICK_DOCUMENT)
 
-    result = run(size, service_env, parts=(args.only,) if args.only else PARTS)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = run(size, service_env, parts=(args.only,) if args.only else PARTS)
+    except KeyboardInterrupt as stopped:
+        logging.getLogger(__name__).warning("stopped by %s; the stack it started is stopped too", stopped)
+        return 130
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.markdown(result), encoding="utf-8")
