@@ -4,8 +4,11 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.errors import QueryCanceled
+from sqlalchemy.exc import OperationalError
 
 from connection_api.adapters import FIRST_SLICE, _next_span
 from connection_api.app import create_app
@@ -135,3 +138,34 @@ def test_a_slice_that_found_rows_sizes_the_next_by_its_pace() -> None:
     # Never more than double, never under the first slice.
     assert _next_span(timedelta(minutes=8), found=1, missing=1000) == timedelta(minutes=16)
     assert _next_span(timedelta(minutes=8), found=10_000, missing=1) == FIRST_SLICE
+
+
+class SlowReader(FakeReader):
+    """As if PostgreSQL's statement timeout, or an outage, stopped the query."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__([])
+        self.cause = cause
+
+    async def connections(
+        self, query: Proximity, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> ConnectionPage:
+        raise OperationalError("SELECT ...", {}, self.cause)
+
+
+def test_a_query_stopped_by_the_statement_timeout_is_a_503_saying_to_ask_for_less() -> None:
+    with TestClient(create_app(SlowReader(QueryCanceled("canceling statement due to statement timeout")))) as client:
+        response = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-02"})
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Query took too long"
+    assert "shorter date range" in response.json()["detail"]
+    assert "Retry-After" not in response.headers
+
+
+def test_a_database_outage_is_a_503_with_retry_after() -> None:
+    with TestClient(create_app(SlowReader(psycopg.OperationalError("connection refused")))) as client:
+        response = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-02"})
+    assert response.status_code == 503
+    assert response.json()["title"] == "Database unavailable"
+    assert "Retry-After" in response.headers

@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
+from psycopg.errors import QueryCanceled
 from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -124,6 +125,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, 422, "Invalid request", "cursor: not a cursor this API made")
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(getattr(exc, "orig", None), QueryCanceled):
+            # The statement timeout: asking again the same way would take as long.
+            logger.warning("statement timeout on %s %s", request.method, request.url.path)
+            return problem_response(
+                request,
+                503,
+                "Query took too long",
+                "The query ran longer than this service allows and was stopped; ask for less "
+                "(a shorter date range, a smaller distance, a window).",
+            )
         # The database is restarting or unreachable: a temporary condition, not a bug, so 503 + Retry-After.
         logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return problem_response(

@@ -29,6 +29,9 @@ class ApiSettings(CommonSettings):
     # The read-only role: the APIs never write to the database (writes go through Kafka).
     database_url: str = "postgresql+psycopg://udaconnect_reader:udaconnect_reader@127.0.0.1:5433/udaconnect"
     database_pool_size: int = 5
+    # A read that runs longer is stopped by PostgreSQL and answered 503: a client has long given up by
+    # then, and the statement would keep a connection and a core busy for nobody.
+    database_statement_timeout_ms: int = 30_000
     # Upper bound on how long a POST waits for the broker's acknowledgement before answering 503.
     kafka_delivery_timeout_ms: int = 5000
     max_body_bytes: int = 64 * 1024

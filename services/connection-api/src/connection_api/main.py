@@ -13,7 +13,9 @@ from udaconnect_common.logs import configure_logging
 def build_app() -> FastAPI:
     settings = ConnectionApiSettings()
     configure_logging(settings.log_level)
-    engine = create_read_engine(settings.database_url, settings.database_pool_size)
+    engine = create_read_engine(
+        settings.database_url, settings.database_pool_size, settings.database_statement_timeout_ms
+    )
     return create_app(
         SqlConnectionReader(engine),
         max_body_bytes=settings.max_body_bytes,

@@ -17,7 +17,9 @@ def build_app() -> FastAPI:
     producer = AsyncKafkaProducer(
         reliable_producer_config(settings.kafka_bootstrap_servers, "person-api", settings.kafka_delivery_timeout_ms)
     )
-    engine = create_read_engine(settings.database_url, settings.database_pool_size)
+    engine = create_read_engine(
+        settings.database_url, settings.database_pool_size, settings.database_statement_timeout_ms
+    )
     return create_app(
         KafkaPersonPublisher(producer, settings.kafka_topic_persons),
         SqlPersonReader(engine),
