@@ -18,8 +18,9 @@ from udaconnect_common.tables import person_table
 from udaconnect_common.timerange import TimeRange
 
 # A page of connections reads the period in slices of the others' time, from the cursor on: first this
-# long, then each slice that leaves the page short doubles the next. A busy floor fills a page within
-# minutes; an empty stretch (a night) is crossed in a few statements, log2 of its length over this.
+# long, then as long as the last slice's pace says the page still needs (at most double). A busy floor
+# fills a page within minutes; an empty stretch (a night) is crossed in a few statements, log2 of its
+# length over this.
 FIRST_SLICE = timedelta(minutes=2)
 
 

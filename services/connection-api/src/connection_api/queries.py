@@ -143,16 +143,17 @@ def _box(query: Proximity, low: Sequence[Any], high: Sequence[Any]) -> ColumnEle
     )
 
 
+def _extent_box(query: Proximity, mine: CTE) -> ColumnElement[Any]:
+    """The search box of a group of own pings (an aggregate over ``mine``): their extent, widened."""
+    columns = [mine.c.x, mine.c.y, mine.c.z, mine.c.m]
+    return _box(query, [func.min(c) for c in columns], [func.max(c) for c in columns])
+
+
 def _cells(query: Proximity, mine: CTE) -> CTE:
     """The grid cells holding the person's pings, each with the box that holds every other ping that can
     be near one of the cell's pings."""
     keys = [mine.c[key] for key in _CELL_KEYS]
-    box = _box(
-        query,
-        [func.min(mine.c.x), func.min(mine.c.y), func.min(mine.c.z), func.min(mine.c.m)],
-        [func.max(mine.c.x), func.max(mine.c.y), func.max(mine.c.z), func.max(mine.c.m)],
-    )
-    return select(*keys, box.label("box")).group_by(*keys).cte("cells").prefix_with("MATERIALIZED")
+    return select(*keys, _extent_box(query, mine).label("box")).group_by(*keys).cte("cells").prefix_with("MATERIALIZED")
 
 
 def _exactly_near(query: Proximity, mine: CTE, other: Any) -> list[ColumnElement[bool]]:
@@ -230,17 +231,7 @@ def any_near_statement(query: Proximity) -> Select[Any]:
     check then finds nothing, which costs a short read, never a wrong answer."""
     mine = _mine(query)
     cells = _cells(query, mine)
-    everywhere = (
-        select(
-            _box(
-                query,
-                [func.min(mine.c.x), func.min(mine.c.y), func.min(mine.c.z), func.min(mine.c.m)],
-                [func.max(mine.c.x), func.max(mine.c.y), func.max(mine.c.z), func.max(mine.c.m)],
-            )
-        )
-        .select_from(mine)
-        .scalar_subquery()
-    )
+    everywhere = select(_extent_box(query, mine)).select_from(mine).scalar_subquery()
     anywhere_near = location_table.alias("anywhere_near")
     in_a_cell = location_table.alias("in_a_cell")
     return select(literal(1)).where(
