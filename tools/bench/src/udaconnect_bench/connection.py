@@ -22,12 +22,12 @@ import httpx
 import psycopg
 from psycopg import errors, sql
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from connection_api.adapters import SqlConnectionReader
 from connection_api.queries import Proximity, connections_statement
 from udaconnect_bench import legacy
 from udaconnect_bench.stats import Summary
+from udaconnect_common.db import create_read_engine
 from udaconnect_common.timerange import time_range
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def proximity(combination: Combination, person_day: PersonDay, event: Event) -> 
 
 
 def compiled_statement(query: Proximity, limit: int) -> tuple[sql.SQL, dict[str, Any]]:
-    """The whole answer in one statement (the service reads a co-presence page in slices: :class:`ServicePages`)."""
+    """The whole answer in one statement (the service reads a page in slices: :class:`ServicePages`)."""
     compiled = connections_statement(query, query.period, limit, None, by_cell=False).compile(
         dialect=psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
     )
@@ -176,9 +176,29 @@ class ServiceQuery:
         return "\n".join(str(row[0]) for row in rows)
 
 
+class ServicePages:
+    """The first page exactly as the API reads it (``SqlConnectionReader``, the read-only role), without HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self._runner = asyncio.Runner()
+        # The engine the APIs build (pre-ping, statement timeout), one connection.
+        self._engine = create_read_engine(url, pool_size=1)
+        self._reader = SqlConnectionReader(self._engine)
+
+    def first_page(self, query: Proximity, limit: int) -> tuple[float, int]:
+        """Seconds and rows of the first page."""
+        started = time.perf_counter()
+        page = self._runner.run(self._reader.connections(query, limit, None))
+        return time.perf_counter() - started, len(page.connections)
+
+    def close(self) -> None:
+        self._runner.run(self._engine.dispose())
+        self._runner.close()
+
+
 def run_combination(
     service: ServiceQuery,
-    pages: "ServicePages",
+    pages: ServicePages,
     combination: Combination,
     days: Sequence[PersonDay],
     event: Event,
@@ -221,25 +241,6 @@ def run_combination(
     return runs
 
 
-class ServicePages:
-    """The first page exactly as the API reads it (``SqlConnectionReader``, the read-only role), without HTTP."""
-
-    def __init__(self, url: str) -> None:
-        self._runner = asyncio.Runner()
-        self._engine = create_async_engine(url, pool_size=1)
-        self._reader = SqlConnectionReader(self._engine)
-
-    def first_page(self, query: Proximity, limit: int) -> tuple[float, int]:
-        """Seconds and rows of the first page."""
-        started = time.perf_counter()
-        page = self._runner.run(self._reader.connections(query, limit, None))
-        return time.perf_counter() - started, len(page.connections)
-
-    def close(self) -> None:
-        self._runner.run(self._engine.dispose())
-        self._runner.close()
-
-
 # -- the legacy algorithm ----------------------------------------------------------------------------
 
 
@@ -277,7 +278,7 @@ class LegacyFull:
 def legacy_full(
     legacy_conn: psycopg.Connection[Row],
     service: ServiceQuery,
-    pages: "ServicePages",
+    pages: ServicePages,
     person_day: PersonDay,
     event: Event,
     repeats: int,
