@@ -19,7 +19,7 @@ from geographiclib.geodesic import Geodesic
 from psycopg import sql
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
-from connection_api.queries import Proximity, connections_statement
+from connection_api.queries import Proximity, connections_statement, next_candidate_statement, slice_params
 from udaconnect_common.timerange import time_range
 from udaconnect_devstack.stack import LocalStack
 
@@ -179,18 +179,16 @@ def test_connections_equal_a_brute_force_geodesic_computation(
         assert person["id"] == location["person_id"] == ping.person_id
 
 
-@pytest.mark.parametrize("by_cell", [False, True], ids=["by-ping", "by-cell"])
 @pytest.mark.parametrize(("start", "end", "distance", "window"), SCENARIOS)
-def test_both_searches_give_the_brute_force_answer_and_distances(
+def test_the_whole_range_in_one_statement_gives_the_brute_force_answer(
     crowd: Crowd,
     db: psycopg.Connection[tuple[object, ...]],
     start: str,
     end: str,
     distance: float,
     window: int | None,
-    by_cell: bool,
 ) -> None:
-    """The whole range in one statement, searched per own ping and per cell, straight in SQL."""
+    """The whole range as one stretch, straight in SQL (the API reads it in stretches)."""
     period = time_range(
         datetime.fromisoformat(start) if "T" in start else datetime.fromisoformat(start).date(),
         datetime.fromisoformat(end) if "T" in end else datetime.fromisoformat(end).date(),
@@ -198,7 +196,7 @@ def test_both_searches_give_the_brute_force_answer_and_distances(
     gap = timedelta(minutes=window) if window else None
     expected = brute_force(crowd, period.start, period.end, distance, gap)
     query = Proximity(uuid.UUID(crowd.subject), period, distance, gap)
-    statement = connections_statement(query, period, 1_000_000, None, by_cell=by_cell)
+    statement = connections_statement(query, period, 1_000_000, None)
     compiled = statement.compile(dialect=psycopg_dialect.dialect())  # type: ignore[no-untyped-call]
     rows = db.execute(sql.SQL(str(compiled)), compiled.params).fetchall()
 
@@ -306,7 +304,7 @@ def test_bad_parameters_are_422_problems(crowd: Crowd, connection_api: httpx.Cli
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_plan_drives_from_the_person_index_into_the_spatial_index(
+def test_plan_drives_from_the_person_index_into_the_grid_index(
     crowd: Crowd, stack: LocalStack, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     # Enough rows elsewhere (Paris) that a sequential scan would be a real choice for the planner.
@@ -328,15 +326,73 @@ def test_plan_drives_from_the_person_index_into_the_spatial_index(
         """
     )
     db.execute("ANALYZE location")
-    for window, by_cell in itertools.product((None, timedelta(minutes=5)), (False, True)):
-        query = Proximity(uuid.UUID(crowd.subject), time_range(DAY1.date(), DAY1.date()), 5.0, window)
+    for window, distance in itertools.product((None, timedelta(minutes=5)), (5.0, 50.0)):
+        query = Proximity(uuid.UUID(crowd.subject), time_range(DAY1.date(), DAY1.date()), distance, window)
         dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
-        statement = connections_statement(query, query.period, 101, None, by_cell=by_cell)
-        compiled = statement.compile(dialect=dialect)
-        rows = db.execute(sql.SQL("EXPLAIN ") + sql.SQL(str(compiled)), compiled.params).fetchall()
-        plan = "\n".join(str(line[0]) for line in rows)
+        jump = next_candidate_statement(query).params(slice_params(query, query.period))
+        for statement in (connections_statement(query, query.period, 101, None), jump):
+            compiled = statement.compile(dialect=dialect)
+            rows = db.execute(sql.SQL("EXPLAIN ") + sql.SQL(str(compiled)), compiled.params).fetchall()
+            plan = "\n".join(str(line[0]) for line in rows)
 
-        print(plan)
-        assert "ix_location_person_time" in plan, plan
-        assert "ix_location_space_time" in plan, plan
-        assert "Seq Scan on location" not in plan, plan
+            print(plan)
+            assert "ix_location_person_time" in plan, plan
+            assert "ix_location_grid_cell_time" in plan, plan
+            assert "Seq Scan on location" not in plan, plan
+
+
+# Places where a latitude/longitude grid is easy to get wrong: across the antimeridian (Taveuni, Fiji), and
+# far north, where a grid column is a couple of metres wide (Longyearbyen, Svalbard).
+EDGE_PLACES = {"antimeridian": (-16.8, 179.99997), "far-north": (78.2232, 15.6267)}
+EDGE_DAY = datetime(2026, 7, 1, tzinfo=UTC)
+
+
+def _edge_crowd(place: str, day: datetime, seed: int) -> Crowd:
+    rng = random.Random(seed)
+    lat0, lon0 = EDGE_PLACES[place]
+    persons = {str(uuid.uuid4()): (f"Edge{i:02d}", place, "Edge Cases Ltd") for i in range(8)}
+    pings = []
+    for person_id in persons:
+        for _ in range(40):
+            lat, lon = _offset(lat0, lon0, rng.uniform(0, 360), rng.uniform(0, 40))
+            lon = (lon + 180.0) % 360.0 - 180.0  # both sides of the antimeridian, as phones report them
+            pings.append(Ping(str(uuid.uuid4()), person_id, lat, lon, day + timedelta(seconds=rng.uniform(0, 7200))))
+    return Crowd(persons, pings, next(iter(persons)))
+
+
+@pytest.mark.parametrize(("distance", "day"), [(3.0, 0), (12.0, 1), (60.0, 2)])
+@pytest.mark.parametrize("place", sorted(EDGE_PLACES))
+def test_the_grid_finds_every_near_ping_across_the_antimeridian_and_far_north(
+    stack: LocalStack, db: psycopg.Connection[tuple[object, ...]], place: str, distance: float, day: int
+) -> None:
+    # A day of its own for each case, so that no other case's pings are near.
+    when = EDGE_DAY + timedelta(days=day)
+    edge = _edge_crowd(place, when, seed=len(place) * 1000 + day)
+    with psycopg.connect(stack.owner_libpq_dsn) as connection, connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO person (id, first_name, last_name, company_name) VALUES (%s, %s, %s, %s)",
+            [(person_id, *names) for person_id, names in edge.persons.items()],
+        )
+        cursor.executemany(
+            "INSERT INTO location (id, person_id, coordinate, creation_time) "
+            "VALUES (%s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)",
+            [(p.id, p.person_id, p.longitude, p.latitude, p.time) for p in edge.pings],
+        )
+    mine = [p for p in edge.pings if p.person_id == edge.subject]
+    # No box test here: every pair, by geodesic.
+    expected = {
+        other.id
+        for other in edge.pings
+        if other.person_id != edge.subject and any(_distance(own, other) <= distance for own in mine)
+    }
+    if place == "antimeridian":
+        assert {p.longitude > 0 for p in edge.pings} == {True, False}
+    query = Proximity(uuid.UUID(edge.subject), time_range(when.date(), when.date()), distance, None)
+    compiled = connections_statement(query, query.period, 1_000_000, None).compile(
+        dialect=psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+    )
+    rows = db.execute(sql.SQL(str(compiled)), compiled.params).fetchall()
+
+    assert len(expected) > 0
+    assert {str(row[0]) for row in rows} == expected
+    assert len(rows) == len(expected)

@@ -26,3 +26,16 @@ def test_space_time_is_computed_the_same_in_the_migration_and_the_queries() -> N
     computed = tables.location_table.c.space_time.computed
     assert computed is not None
     assert str(computed.sqltext) == tables.SPACE_TIME_SQL
+
+
+def test_grid_cell_is_computed_the_same_in_the_migration_and_the_queries() -> None:
+    migration = _migration("0003_location_grid_cell")
+    assert migration.GRID_CELL_SQL == tables.GRID_CELL_SQL
+    computed = tables.location_table.c.grid_cell.computed
+    assert computed is not None
+    assert str(computed.sqltext) == tables.GRID_CELL_SQL
+    # The constants the queries decompose a cell with are the ones the expression builds it with.
+    assert f"* {tables.GRID_CELLS_PER_DEGREE})" in tables.GRID_CELL_SQL
+    assert f"* {tables.GRID_ROW_STRIDE}" in tables.GRID_CELL_SQL
+    assert f"{tables.GRID_COLUMNS})" in tables.GRID_CELL_SQL
+    assert f"+ {tables.GRID_LAST_ROW // 2})" in tables.GRID_CELL_SQL

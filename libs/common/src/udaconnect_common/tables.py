@@ -7,17 +7,31 @@ writer); the read APIs use the same table definitions for their queries.
 from datetime import UTC, datetime
 
 from geoalchemy2 import Geography, Geometry
-from sqlalchemy import Column, Computed, DateTime, ForeignKey, Index, MetaData, Table, Text, Uuid, func
+from sqlalchemy import BigInteger, Column, Computed, DateTime, ForeignKey, Index, MetaData, Table, Text, Uuid, func
 
 metadata = MetaData()
 
 # ``location.space_time``: the ping in Earth-centred, Earth-fixed metres (EPSG:4978; X, Y, Z) with its
-# time as M, in seconds since SPACE_TIME_EPOCH. Why, and why this epoch: migration 0002.
+# time as M, in seconds since SPACE_TIME_EPOCH (migration 0002). The proximity queries' exact check is the
+# straight-line distance between two of these (M is not used since migration 0003).
 SPACE_TIME_SRID = 4978
 SPACE_TIME_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 SPACE_TIME_SQL = (
     "ST_Force4D(ST_Transform(ST_Force3DZ(coordinate::geometry), 4978), 0.0, "
     "EXTRACT(epoch FROM creation_time - TIMESTAMPTZ '2024-01-01 00:00:00+00'))"
+)
+
+# ``location.grid_cell``: the cell of a fixed latitude/longitude grid the ping lies in, one ten-thousandth
+# of a degree square (about 11 m north-south, 11 m x cos(latitude) east-west), as one number: row (from the
+# latitude) * GRID_ROW_STRIDE + column (from the longitude, taken round the antimeridian). With the time it
+# keys the btree the proximity queries search. Why: migration 0003.
+GRID_CELLS_PER_DEGREE = 10_000
+GRID_ROW_STRIDE = 1 << 22
+GRID_COLUMNS = 360 * GRID_CELLS_PER_DEGREE
+GRID_LAST_ROW = 180 * GRID_CELLS_PER_DEGREE
+GRID_CELL_SQL = (
+    "(floor(ST_Y(coordinate::geometry) * 10000)::bigint + 900000) * 4194304 "
+    "+ mod(floor(ST_X(coordinate::geometry) * 10000)::bigint + 1800000, 3600000)"
 )
 
 person_table = Table(
@@ -37,8 +51,7 @@ location_table = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("person_id", Uuid, ForeignKey("person.id", ondelete="CASCADE"), nullable=False),
-    # geography, not geometry: distances in metres on the WGS84 spheroid, and an index that
-    # ST_DWithin(geography, geography, metres) can use without a cast. Longitude is X, latitude is Y.
+    # The ping as the phone sent it, on the WGS84 spheroid. Longitude is X, latitude is Y.
     Column(
         "coordinate",
         Geography(geometry_type="POINT", srid=4326, spatial_index=False),
@@ -51,12 +64,8 @@ location_table = Table(
         Geometry(geometry_type="POINTZM", srid=SPACE_TIME_SRID, dimension=4, spatial_index=False),
         Computed(SPACE_TIME_SQL, persisted=True),
     ),
+    Column("grid_cell", BigInteger, Computed(GRID_CELL_SQL, persisted=True), nullable=False),
     Index("ix_location_person_time", "person_id", "creation_time"),
-    # Pings near a point in space and time: a 4-D box search (the proximity queries).
-    Index(
-        "ix_location_space_time",
-        "space_time",
-        postgresql_using="gist",
-        postgresql_ops={"space_time": "gist_geometry_ops_nd"},
-    ),
+    # The pings of a grid cell in a stretch of time: the proximity queries' search.
+    Index("ix_location_grid_cell_time", "grid_cell", "creation_time"),
 )

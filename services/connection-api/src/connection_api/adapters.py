@@ -2,15 +2,16 @@
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import RowMapping, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import RowMapping, Select, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connection_api.queries import (
     Proximity,
-    any_near_statement,
     connections_page_statement,
     contacts_statement,
+    next_candidate_statement,
     slice_params,
 )
 from connection_api.schemas import Connection, ConnectionPage, Contact, ContactPage, LocationPublic, PersonPublic
@@ -19,8 +20,7 @@ from udaconnect_common.timerange import TimeRange
 
 # A page of connections reads the period in slices of the others' time, from the cursor on: first this
 # long, then as long as the last slice's pace says the page still needs (at most double). A busy floor
-# fills a page within minutes; an empty stretch (a night) is crossed in a few statements, log2 of its
-# length over this.
+# fills a page within minutes; an empty stretch (a night) is jumped over in one statement.
 FIRST_SLICE = timedelta(minutes=2)
 
 
@@ -70,38 +70,39 @@ class SqlConnectionReader:
     async def _connections_by_slice(
         self, query: Proximity, wanted: int, after: tuple[datetime, uuid.UUID] | None
     ) -> list[RowMapping]:
-        """Up to ``wanted`` rows, read slice after slice of the others' time, so a page costs what its rows
+        """Up to ``wanted`` rows, read stretch after stretch of the others' time, so a page costs what its rows
         cost rather than what the whole answer costs (a day without a window can be 200,000 rows)."""
         rows: list[RowMapping] = []
-        start = query.period.start if after is None else max(query.period.start, after[0])
+        start: datetime | None = query.period.start if after is None else max(query.period.start, after[0])
         span = FIRST_SLICE
-        # The span was reached by doubling over slices with nothing near: it says nothing about how busy
-        # the next stretch is.
-        grown_over_nothing = False
-        read, probe = connections_page_statement(query, after), any_near_statement(query)
+        read, jump = connections_page_statement(query, after), next_candidate_statement(query)
         async with self._engine.connect() as connection:
-            while len(rows) < wanted and start < query.period.end:
+            # First to the earliest other ping that may be near: over the night before, in one statement.
+            start = await self._next_candidate(connection, jump, query, start)
+            while start is not None and len(rows) < wanted:
                 others = TimeRange(start, min(start + span, query.period.end))
-                if span > FIRST_SLICE:
-                    if not (await connection.execute(probe, slice_params(query, others))).first():
-                        # Nothing near in the whole slice: skip it, and look twice as far next.
-                        start, span, grown_over_nothing = others.end, span * 2, True
-                        continue
-                    if grown_over_nothing:
-                        # Something is near after an empty stretch, and so long a slice could hold a busy
-                        # stretch whole: halve it until the first short slice with something near.
-                        span = max(span / 2, FIRST_SLICE)
-                        continue
                 found = (
                     (await connection.execute(read, slice_params(query, others, wanted - len(rows)))).mappings().all()
                 )
                 rows.extend(found)
-                start, span, grown_over_nothing = (
-                    others.end,
-                    _next_span(span, len(found), wanted - len(rows)),
-                    not found,
-                )
+                span = _next_span(span, len(found), wanted - len(rows))
+                start = others.end if others.end < query.period.end else None
+                if start is not None and not found:
+                    # Nothing near in that stretch: on to the next other ping that may be.
+                    start = await self._next_candidate(connection, jump, query, start)
         return rows
+
+    @staticmethod
+    async def _next_candidate(
+        connection: AsyncConnection, jump: Select[Any], query: Proximity, start: datetime | None
+    ) -> datetime | None:
+        """The time of the earliest other ping from ``start`` on that may be near; None if there is none."""
+        if start is None:
+            return None
+        found: datetime | None = (
+            await connection.execute(jump, slice_params(query, TimeRange(start, query.period.end)))
+        ).scalar()
+        return found
 
     async def contacts(self, query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> ContactPage:
         statement = contacts_statement(query, limit + 1, after)

@@ -1,36 +1,38 @@
 """The proximity queries: set-based SQL statements driven by the person's own pings.
 
-The person's pings come from the btree on (person_id, creation_time); the other pings near them from the
-4-D GiST on ``space_time`` (Earth-centred metres and time, migration 0002), searched with boxes: D metres
-around the person's pings in space, and in time their window cut to the range (or to the slice of the
-range being read). The exact check is a straight-line distance in metres, equal to the spheroid's
-geodesic to under a micrometre at these distances, and the exact times. Two ways to search, the same
-answer (the tests check both against a geodesic brute force, and the plan with EXPLAIN):
+Three steps, all in one statement:
 
-* by ping: one index search per own ping. Fewest candidates: best for a whole range at once.
-* by cell: the own pings grouped in grid cells of space (and of time, with a window), one index search per
-  cell. Each search costs ~0.1 ms however little it finds, and a person keeping still for a talk makes
-  dozens of searches find the same neighbours: best for the short slices a page is read in.
+1. *mine*: the person's pings that can pair with an other ping in the stretch of time being read, from the
+   btree on (person_id, creation_time).
+2. *candidates*: every other ping in that stretch in a grid cell that can hold a ping within D metres of
+   one of mine, from the btree on (grid_cell, creation_time) (migration 0003): one descent per cell, then
+   only the rows of that time. The cells are those of mine widened by D, rows and columns apart: a cell is
+   1/10,000 of a degree, at least 11.06 m north-south and 11 m x cos(latitude) east-west.
+3. *the exact check*: a straight-line distance in metres between ``space_time`` points (Earth-centred),
+   equal to the spheroid's geodesic to under a micrometre at these distances, and the exact times. Each
+   candidate is checked only against the own pings in its own cell of a finer grid of 2D-metre cubes,
+   which every own ping is filed under for each cube its D-sphere reaches (at most two per axis), so the
+   check is one hash lookup, not one comparison per own ping.
 
 The legacy service ran one full-table scan per own ping, with latitude and longitude swapped.
 """
 
+import math
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     CTE,
+    BigInteger,
     ColumnElement,
     DateTime,
-    Float,
     Integer,
     Select,
     and_,
+    any_,
     bindparam,
-    exists,
     func,
     literal,
     or_,
@@ -38,8 +40,24 @@ from sqlalchemy import (
     tuple_,
 )
 
-from udaconnect_common.tables import SPACE_TIME_EPOCH, location_table, person_table
+from udaconnect_common.tables import (
+    GRID_CELLS_PER_DEGREE,
+    GRID_COLUMNS,
+    GRID_LAST_ROW,
+    GRID_ROW_STRIDE,
+    location_table,
+    person_table,
+)
 from udaconnect_common.timerange import TimeRange
+
+# The shortest a degree of latitude gets (the meridian arc at the equator), and the equatorial radius,
+# the smallest the radius of a parallel divided by cos(latitude) gets: so these bound how few grid cells
+# D metres can cross, and the search never misses a cell.
+METRES_PER_DEGREE_OF_LATITUDE_MIN = 110_574.0
+EQUATORIAL_RADIUS_M = 6_378_137.0
+# The search reaches this much further than D, so that rounding never loses a ping on the edge (the
+# exact check decides; a wider search only reads a few more candidates).
+REACH_MARGIN_M = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,72 +71,65 @@ class Proximity:
     @property
     def effective_window(self) -> timedelta:
         # Without a window every pair in the range qualifies, and no two pings in the range are further
-        # apart than its length: so "no window" is the range's length. One statement shape serves both,
-        # and the time condition always reaches the index.
+        # apart than its length: so "no window" is the range's length, and one time condition serves both.
         return self.window if self.window is not None else self.period.length
 
 
-def _seconds(at: datetime) -> float:
-    """A time as ``space_time``'s M coordinate."""
-    return (at - SPACE_TIME_EPOCH).total_seconds()
-
-
-def _cell_size_m(distance_m: float) -> float:
-    """Edge of the grid cells the person's pings are grouped in: the search distance (at least a metre).
-    Larger cells mean fewer index searches but more candidates to check; about the distance balances them."""
-    return max(distance_m, 1.0)
-
-
-_CELL_KEYS = ("cell_x", "cell_y", "cell_z", "cell_t")
-
-# What changes from one slice to the next is bound, not built in: a page's statements are built once and
-# run for each slice with :func:`slice_params` (building and compiling them cost more than running them).
+# What changes from one stretch of time to the next is bound, not built in: a page's statements are built
+# once and run for each stretch with :func:`slice_params` (building and compiling them cost more than
+# running them).
 _SLICE_START = bindparam("slice_start", type_=DateTime(timezone=True))
 _SLICE_END = bindparam("slice_end", type_=DateTime(timezone=True))
 _OWN_FROM = bindparam("own_from", type_=DateTime(timezone=True))
 _OWN_TO = bindparam("own_to", type_=DateTime(timezone=True))
-_M_FROM = bindparam("m_from", type_=Float)
-_M_TO = bindparam("m_to", type_=Float)
 _PAGE_LIMIT = bindparam("page_limit", type_=Integer)
 
 
 def slice_params(query: Proximity, others: TimeRange, limit: int | None = None) -> dict[str, Any]:
     """The values that bind a statement to ``others``, a part of the period (and a page size)."""
     window = query.effective_window
-    values: dict[str, Any] = {
+    values_: dict[str, Any] = {
         "slice_start": others.start,
         "slice_end": others.end,
         # The own pings that can pair with an other ping in ``others``: in the period, within the window of it.
         "own_from": max(query.period.start, others.start - window),
         "own_to": min(query.period.end, others.end + window),
-        "m_from": _seconds(others.start),
-        "m_to": _seconds(others.end),
     }
     if limit is not None:
-        values["page_limit"] = limit
-    return values
+        values_["page_limit"] = limit
+    return values_
+
+
+def grid_rows_within(distance_m: float) -> int:
+    """How many grid rows away a ping within ``distance_m`` can be."""
+    return math.ceil((distance_m + REACH_MARGIN_M) / METRES_PER_DEGREE_OF_LATITUDE_MIN * GRID_CELLS_PER_DEGREE)
+
+
+def _grid_columns_within(query: Proximity, grid_row: ColumnElement[Any]) -> ColumnElement[Any]:
+    """How many grid columns away a ping within D of a ping in ``grid_row`` can be: D over the narrowest
+    a column gets in the rows D reaches, at most half the world (then every column is in reach)."""
+    reach_m = query.distance_m + REACH_MARGIN_M
+    row_south = (grid_row - GRID_LAST_ROW // 2) / float(GRID_CELLS_PER_DEGREE)
+    row_north = row_south + 1.0 / GRID_CELLS_PER_DEGREE
+    furthest_latitude = func.least(
+        90.0, func.greatest(func.abs(row_south), func.abs(row_north)) + reach_m / METRES_PER_DEGREE_OF_LATITUDE_MIN
+    )
+    metres_per_degree = EQUATORIAL_RADIUS_M * math.pi / 180.0
+    column_width_m = func.cos(func.radians(furthest_latitude)) * (metres_per_degree / GRID_CELLS_PER_DEGREE)
+    return func.least(float(GRID_COLUMNS // 2), func.ceil(reach_m / column_width_m)).cast(Integer)
 
 
 def _mine(query: Proximity) -> CTE:
-    """The person's pings that can pair with an other ping in the slice, with their coordinates and the
-    grid cell each is in."""
-    window = query.effective_window
+    """The person's pings that can pair with an other ping in the stretch read, with their coordinates."""
     space_time = location_table.c.space_time
-    size = _cell_size_m(query.distance_m)
-    x, y, z, m = func.ST_X(space_time), func.ST_Y(space_time), func.ST_Z(space_time), func.ST_M(space_time)
     return (
         select(
             space_time,
             location_table.c.creation_time,
-            x.label("x"),
-            y.label("y"),
-            z.label("z"),
-            m.label("m"),
-            func.floor(x / size).label("cell_x"),
-            func.floor(y / size).label("cell_y"),
-            func.floor(z / size).label("cell_z"),
-            # With a window, cells are a window long in time too, so a cell's box spans three windows at most.
-            (func.floor(m / window.total_seconds()) if query.window is not None else literal(0.0)).label("cell_t"),
+            location_table.c.grid_cell,
+            func.ST_X(space_time).label("x"),
+            func.ST_Y(space_time).label("y"),
+            func.ST_Z(space_time).label("z"),
         )
         .where(
             location_table.c.person_id == query.person_id,
@@ -126,130 +137,165 @@ def _mine(query: Proximity) -> CTE:
             location_table.c.creation_time < _OWN_TO,
         )
         .cte("mine")
-        # Computed once, then drives the index searches.
+        # Computed once, then read by each of the steps below.
         .prefix_with("MATERIALIZED")
     )
 
 
-def _box(query: Proximity, low: Sequence[Any], high: Sequence[Any]) -> ColumnElement[Any]:
-    """The 4-D search box for own pings spanning ``low`` to ``high`` (x, y, z, m): D metres wider each way
-    in space and the window longer each way in time, cut to the slice. A two-point line is the simplest
-    geometry whose bounding box is that box."""
-    d, w = literal(query.distance_m), query.effective_window.total_seconds()
-    (x0, y0, z0, m0), (x1, y1, z1, m1) = low, high
-    return func.ST_MakeLine(
-        func.ST_MakePoint(x0 - d, y0 - d, z0 - d, func.greatest(m0 - w, _M_FROM)),
-        func.ST_MakePoint(x1 + d, y1 + d, z1 + d, func.least(m1 + w, _M_TO)),
+def _reach(query: Proximity, mine: CTE) -> CTE:
+    """The grid cells that can hold a ping within D of one of mine, each with the times an other ping there
+    can have (D and the window around the own pings it is near)."""
+    window = query.effective_window
+    own_cells = (
+        select(
+            (mine.c.grid_cell // GRID_ROW_STRIDE).label("grid_row"),
+            (mine.c.grid_cell % GRID_ROW_STRIDE).label("grid_column"),
+            func.min(mine.c.creation_time).label("first_seen"),
+            func.max(mine.c.creation_time).label("last_seen"),
+        )
+        .group_by(mine.c.grid_cell)
+        .cte("own_cells")
+    )
+    rows = grid_rows_within(query.distance_m)
+    columns = _grid_columns_within(query, own_cells.c.grid_row)
+    row_steps = func.generate_series(-rows, rows).table_valued("row_step").render_derived("row_steps")
+    column_steps = func.generate_series(-columns, columns).table_valued("column_step").render_derived("column_steps")
+    grid_row = own_cells.c.grid_row + row_steps.c.row_step
+    # Columns wrap round the antimeridian.
+    grid_column = func.mod(own_cells.c.grid_column + column_steps.c.column_step + GRID_COLUMNS, GRID_COLUMNS)
+    grid_cell = (grid_row * GRID_ROW_STRIDE + grid_column).cast(BigInteger).label("grid_cell")
+    return (
+        select(
+            grid_cell,
+            func.greatest(func.min(own_cells.c.first_seen) - window, _SLICE_START).label("seen_from"),
+            # Inclusive: a ping exactly a window after an own ping is within it.
+            func.least(func.max(own_cells.c.last_seen) + window, _SLICE_END).label("seen_until"),
+        )
+        .select_from(own_cells)
+        .join(row_steps, literal(True))
+        # A function in FROM may read the items before it: each own cell's own number of columns.
+        .join(column_steps, literal(True))
+        .where(grid_row.between(0, GRID_LAST_ROW))
+        .group_by(grid_cell)
+        .cte("reach")
     )
 
 
-def _extent_box(query: Proximity, mine: CTE) -> ColumnElement[Any]:
-    """The search box of a group of own pings (an aggregate over ``mine``): their extent, widened."""
-    columns = [mine.c.x, mine.c.y, mine.c.z, mine.c.m]
-    return _box(query, [func.min(c) for c in columns], [func.max(c) for c in columns])
+def _check_cell(query: Proximity, coordinate: ColumnElement[float], offset: ColumnElement[int] | int = 0) -> Any:
+    """A coordinate's cell in the check grid of 2D-metre cubes."""
+    return func.floor(coordinate / (2.0 * query.distance_m)).cast(BigInteger) + offset
 
 
-def _cells(query: Proximity, mine: CTE) -> CTE:
-    """The grid cells holding the person's pings, each with the box that holds every other ping that can
-    be near one of the cell's pings."""
-    keys = [mine.c[key] for key in _CELL_KEYS]
-    return select(*keys, _extent_box(query, mine).label("box")).group_by(*keys).cte("cells").prefix_with("MATERIALIZED")
+def _filed(query: Proximity, mine: CTE) -> CTE:
+    """Each own ping under each cube of the check grid that its D-sphere reaches: two cubes per axis at
+    most, as a cube is 2D wide. Without a window the time always matches, so the pings filed under a cube
+    are collected into one multipoint and a candidate is checked against all of them in one C call."""
+    d = query.distance_m
+    axes = ("x", "y", "z")
+    # 0 or 1 cube further along each axis (a VALUES list would do, but SQLAlchemy cannot cache it).
+    steps = {axis: func.generate_series(0, 1).table_valued("step").render_derived(f"{axis}_steps") for axis in axes}
+    cubes = {axis: _check_cell(query, mine.c[axis] - d, steps[axis].c.step) for axis in axes}
+    keys = [cubes[axis].label(f"cube_{axis}") for axis in axes]
+    # The second cube on an axis only when the sphere crosses into it.
+    within = [cubes[axis] <= _check_cell(query, mine.c[axis] + d) for axis in axes]
+    base = select(*keys).select_from(mine)
+    for axis in axes:
+        base = base.join(steps[axis], literal(True))
+    base = base.where(*within)
+    if query.window is None:
+        filed = base.add_columns(func.ST_Collect(mine.c.space_time).label("space_time")).group_by(*keys)
+    else:
+        filed = base.add_columns(mine.c.space_time, mine.c.creation_time)
+    return filed.cte("filed").prefix_with("MATERIALIZED")
 
 
-def _exactly_near(query: Proximity, mine: CTE, other: Any) -> list[ColumnElement[bool]]:
-    """The exact conditions on a pair of an own ping and an other ping. Not ST_3DDWithin: its own index
-    support expands in X, Y and Z but not in M, and so would demand the very same time."""
-    window = query.effective_window
-    return [
-        func.ST_3DDistance(other.c.space_time, mine.c.space_time) <= query.distance_m,
-        other.c.creation_time >= _SLICE_START,
-        other.c.creation_time < _SLICE_END,
-        other.c.creation_time.between(mine.c.creation_time - window, mine.c.creation_time + window),
-        other.c.person_id != query.person_id,
-    ]
+def _near_pings(query: Proximity, *, with_position: bool, with_distance: bool) -> CTE:
+    """Each other ping in the stretch read (:func:`slice_params`) near one of the person's pings, once.
 
-
-def _near_pings(query: Proximity, *, with_position: bool, by_cell: bool) -> CTE:
-    """Each other ping in the slice near one of the person's pings, once, with the closest distance
-    between them.
-
-    ``with_position`` adds the ping's coordinates, read with the row already in hand: fetching them again
-    by id afterwards made the planner hash the whole table on dense data.
+    ``with_position`` adds the ping's latitude and longitude, ``with_distance`` the closest distance to one of
+    the person's pings.
     """
     mine = _mine(query)
+    reach = _reach(query, mine)
     other = location_table.alias("other")
-    # Longitude is X, latitude is Y.
     position = [
+        # Longitude is X, latitude is Y.
         func.ST_Y(func.geometry(other.c.coordinate)).label("latitude"),
         func.ST_X(func.geometry(other.c.coordinate)).label("longitude"),
     ]
-    if not by_cell:
-        point = [mine.c.x, mine.c.y, mine.c.z, mine.c.m]
-        search = other.c.space_time.op("&&&")(_box(query, point, point))
-        # Grouped by the primary key, so the row's other columns may be read.
-        return (
-            select(
-                other.c.id,
-                other.c.person_id,
-                other.c.creation_time,
-                *(position if with_position else []),
-                func.min(func.ST_3DDistance(other.c.space_time, mine.c.space_time)).label("distance_m"),
-            )
-            .select_from(mine.join(other, and_(search, *_exactly_near(query, mine, other))))
-            .group_by(other.c.id)
-            .cte("near")
-        )
-    cells = _cells(query, mine)
-    # Every other ping in a cell's box, read once per cell. Materialized, so that the planner keeps one
-    # index search per cell. Nothing else on ``other`` here: a time filter invited a scan by time.
     candidate = (
-        select(*(cells.c[key] for key in _CELL_KEYS), other.c.id, other.c.person_id, other.c.creation_time)
-        .add_columns(other.c.space_time, *(position if with_position else []))
-        .select_from(cells.join(other, other.c.space_time.op("&&&")(cells.c.box)))
+        select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time)
+        .add_columns(*(position if with_position else []))
+        .add_columns(*(_check_cell(query, func.ST_X(other.c.space_time)).label("cube_x"),))
+        .add_columns(_check_cell(query, func.ST_Y(other.c.space_time)).label("cube_y"))
+        .add_columns(_check_cell(query, func.ST_Z(other.c.space_time)).label("cube_z"))
+        # An array of cells, not a join: the planner then always searches the (cell, time) index with it,
+        # whatever it guesses about the cells' number.
+        .where(
+            other.c.grid_cell == any_(func.array(select(reach.c.grid_cell).scalar_subquery())),
+            other.c.creation_time >= _SLICE_START,
+            other.c.creation_time < _SLICE_END,
+            other.c.person_id != query.person_id,
+        )
         .cte("candidate")
         .prefix_with("MATERIALIZED")
     )
-    same_cell = and_(*(mine.c[key] == candidate.c[key] for key in _CELL_KEYS))
+    filed = _filed(query, mine)
+    same_cube = and_(*(candidate.c[f"cube_{axis}"] == filed.c[f"cube_{axis}"] for axis in ("x", "y", "z")))
+    near = and_(same_cube, func.ST_3DDWithin(candidate.c.space_time, filed.c.space_time, query.distance_m))
     columns = [candidate.c.id, candidate.c.person_id, candidate.c.creation_time]
     if with_position:
         columns += [candidate.c.latitude, candidate.c.longitude]
-    return (
-        select(*columns, func.min(func.ST_3DDistance(candidate.c.space_time, mine.c.space_time)).label("distance_m"))
-        # Each candidate against the own pings of its cell.
-        .select_from(candidate.join(mine, and_(same_cell, *_exactly_near(query, mine, candidate))))
-        # A candidate can be in several cells' boxes: once.
-        .group_by(*columns)
-        .cte("near")
-    )
+    distance = func.ST_3DDistance(candidate.c.space_time, filed.c.space_time)
+    if query.window is None:
+        # One multipoint per cube, so one row per candidate.
+        statement = select(*columns).select_from(candidate.join(filed, near))
+        if with_distance:
+            statement = statement.add_columns(distance.label("distance_m"))
+        return statement.cte("near")
+    window = query.window
+    in_window = candidate.c.creation_time.between(filed.c.creation_time - window, filed.c.creation_time + window)
+    # A candidate can be near several own pings: once.
+    statement = select(*columns).select_from(candidate.join(filed, and_(near, in_window))).group_by(*columns)
+    if with_distance:
+        statement = statement.add_columns(func.min(distance).label("distance_m"))
+    return statement.cte("near")
 
 
-def any_near_statement(query: Proximity) -> Select[Any]:
-    """One row if some other ping may be near the person in the slice (:func:`slice_params`), else none;
-    the reader uses it to skip stretches with nothing near. Two tests, the cheap one first: any ping in one
-    box around all the own pings (a single index search, enough to cross a night), then any ping in a
-    cell's box (one search per cell, stopping at the first ping found). It can say yes where the exact
-    check then finds nothing, which costs a short read, never a wrong answer."""
-    mine = _mine(query)
-    cells = _cells(query, mine)
-    everywhere = select(_extent_box(query, mine)).select_from(mine).scalar_subquery()
-    anywhere_near = location_table.alias("anywhere_near")
-    in_a_cell = location_table.alias("in_a_cell")
-    return select(literal(1)).where(
-        exists().where(anywhere_near.c.space_time.op("&&&")(everywhere)),
-        exists().select_from(cells.join(in_a_cell, in_a_cell.c.space_time.op("&&&")(cells.c.box))),
-    )
-
-
-def connections_page_statement(
-    query: Proximity, after: tuple[datetime, uuid.UUID] | None, *, by_cell: bool = True
-) -> Select[Any]:
-    """Each other ping in the slice (:func:`slice_params`) once, ordered by (time, id), after the cursor.
-
-    The reader walks the period slice by slice until a page is full, so a page costs what its rows cost,
-    not what the whole answer costs (a day without a window can be 200,000 rows on a busy floor). For the
-    whole period at once, search ``by_cell=False``.
+def next_candidate_statement(query: Proximity) -> Select[Any]:
+    """The earliest time, from ``slice_start`` to ``slice_end`` (:func:`slice_params`), of an other ping that
+    may be near the person: in a cell in reach of one of the person's pings, and within the window of the
+    pings that reach it. The reader jumps there over stretches with nothing near (a night) in one statement.
+    It can find a ping that the exact check then refuses, which costs a short read, never a wrong answer.
     """
-    near = _near_pings(query, with_position=True, by_cell=by_cell)
+    mine = _mine(query)
+    reach = _reach(query, mine)
+    other = location_table.alias("other")
+    # One descent per cell of the (cell, time) index: the first ping in the cell's times.
+    first_in_cell = (
+        select(other.c.creation_time)
+        .where(
+            other.c.grid_cell == reach.c.grid_cell,
+            other.c.creation_time >= reach.c.seen_from,
+            other.c.creation_time <= reach.c.seen_until,
+            other.c.creation_time < _SLICE_END,
+            other.c.person_id != query.person_id,
+        )
+        .order_by(other.c.creation_time)
+        .limit(1)
+        .lateral("first_in_cell")
+    )
+    return select(func.min(first_in_cell.c.creation_time)).select_from(reach.join(first_in_cell, literal(True)))
+
+
+def connections_page_statement(query: Proximity, after: tuple[datetime, uuid.UUID] | None) -> Select[Any]:
+    """Each other ping in the stretch read (:func:`slice_params`) once, ordered by (time, id), after the cursor.
+
+    The reader reads the period stretch by stretch until a page is full, so a page costs what its rows
+    cost, not what the whole answer costs (a day without a window can be 200,000 rows on a busy floor). The
+    whole period is one stretch too.
+    """
+    near = _near_pings(query, with_position=True, with_distance=False)
     statement = (
         select(
             near.c.id,
@@ -271,15 +317,10 @@ def connections_page_statement(
 
 
 def connections_statement(
-    query: Proximity,
-    others: TimeRange,
-    limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
-    *,
-    by_cell: bool = True,
+    query: Proximity, others: TimeRange, limit: int, after: tuple[datetime, uuid.UUID] | None
 ) -> Select[Any]:
     """:func:`connections_page_statement` bound to ``others`` and ``limit``."""
-    return connections_page_statement(query, after, by_cell=by_cell).params(slice_params(query, others, limit))
+    return connections_page_statement(query, after).params(slice_params(query, others, limit))
 
 
 def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> Select[Any]:
@@ -287,7 +328,7 @@ def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID
 
     Ordered by a count over the whole period, so every page reads the whole answer.
     """
-    near = _near_pings(query, with_position=False, by_cell=False)
+    near = _near_pings(query, with_position=False, with_distance=True)
     encounters = func.count().label("encounters")
     contact = (
         select(

@@ -96,7 +96,7 @@ def proximity(combination: Combination, person_day: PersonDay, event: Event) -> 
 
 def compiled_statement(query: Proximity, limit: int) -> tuple[sql.SQL, dict[str, Any]]:
     """The whole answer in one statement (the service reads a page in slices: :class:`ServicePages`)."""
-    compiled = connections_statement(query, query.period, limit, None, by_cell=False).compile(
+    compiled = connections_statement(query, query.period, limit, None).compile(
         dialect=psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
     )
     return sql.SQL(str(compiled)), dict(compiled.params)
