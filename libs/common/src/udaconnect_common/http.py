@@ -4,6 +4,7 @@ Every error an API returns is ``application/problem+json`` that says what is wro
 never a 500.
 """
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -233,6 +234,10 @@ def create_api(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far (modules, schemas, the app, its engine) lives as long as the process:
+        # out of the collector's sight, so a full collection stops walking 100,000 objects to find no
+        # garbage among them (it had paused a request for 50 ms every few requests).
+        gc.freeze()
         yield
         for hook in on_shutdown:
             await hook()

@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    exists,
     func,
     literal,
     or_,
@@ -186,49 +187,82 @@ def _check_cell(query: Proximity, coordinate: ColumnElement[float], offset: Colu
     return func.floor(coordinate / (2.0 * query.distance_m)).cast(BigInteger) + offset
 
 
+def _check_period(window: timedelta, at: ColumnElement[datetime], offset: ColumnElement[int] | int = 0) -> Any:
+    """A time's period of the check grid, periods two windows long (with a window)."""
+    return func.floor(func.extract("epoch", at) / (2.0 * window.total_seconds())).cast(BigInteger) + offset
+
+
+_AXES = ("x", "y", "z")
+
+
 def _filed(query: Proximity, mine: CTE) -> CTE:
-    """Each own ping under each cube of the check grid that its D-sphere reaches: two cubes per axis at
-    most, as a cube is 2D wide. Without a window the time always matches, so the pings filed under a cube
-    are collected into one multipoint and a candidate is checked against all of them in one C call."""
-    d = query.distance_m
-    axes = ("x", "y", "z")
-    # 0 or 1 cube further along each axis (a VALUES list would do, but SQLAlchemy cannot cache it).
-    steps = {axis: func.generate_series(0, 1).table_valued("step").render_derived(f"{axis}_steps") for axis in axes}
-    cubes = {axis: _check_cell(query, mine.c[axis] - d, steps[axis].c.step) for axis in axes}
-    keys = [cubes[axis].label(f"cube_{axis}") for axis in axes]
-    # The second cube on an axis only when the sphere crosses into it.
-    within = [cubes[axis] <= _check_cell(query, mine.c[axis] + d) for axis in axes]
-    base = select(*keys).select_from(mine)
-    for axis in axes:
-        base = base.join(steps[axis], literal(True))
-    base = base.where(*within)
-    if query.window is None:
-        filed = base.add_columns(func.ST_Collect(mine.c.space_time).label("space_time")).group_by(*keys)
-    else:
-        filed = base.add_columns(mine.c.space_time, mine.c.creation_time)
-    return filed.cte("filed").prefix_with("MATERIALIZED")
+    """Own pings filed under each cell of the check grid that they can be near: a candidate is then
+    checked only against what is filed under its own cell. Cubes are 2D wide, so a ping's D-sphere reaches
+    at most two along each axis.
 
-
-def _near_pings(query: Proximity, *, with_position: bool, with_distance: bool) -> CTE:
-    """Each other ping in the stretch read (:func:`slice_params`) near one of the person's pings, once.
-
-    ``with_position`` adds the ping's latitude and longitude, ``with_distance`` the closest distance to one of
-    the person's pings.
+    Without a window the time always matches: the own pings of each cube are collected into one
+    multipoint, filed under the cubes within D of them, and a candidate is checked against all of them in
+    one C call. With a window each own ping is filed on its own, also under each period (two windows
+    long) its window reaches, and the check includes the exact times.
     """
-    mine = _mine(query)
-    reach = _reach(query, mine)
-    other = location_table.alias("other")
-    position = [
-        # Longitude is X, latitude is Y.
-        func.ST_Y(func.geometry(other.c.coordinate)).label("latitude"),
-        func.ST_X(func.geometry(other.c.coordinate)).label("longitude"),
+    if query.window is None:
+        return _filed_by_cube(query, mine)
+    d, window = query.distance_m, query.window
+    axes = (*_AXES, "t")
+    # 0 or 1 cell further along each axis (a VALUES list would do, but SQLAlchemy cannot cache it).
+    steps = {axis: func.generate_series(0, 1).table_valued("step").render_derived(f"{axis}_steps") for axis in axes}
+    cells = {axis: _check_cell(query, mine.c[axis] - d, steps[axis].c.step) for axis in _AXES}
+    cells["t"] = _check_period(window, mine.c.creation_time - window, steps["t"].c.step)
+    # The second cell on an axis only when the sphere (or the window) crosses into it.
+    within = [cells[axis] <= _check_cell(query, mine.c[axis] + d) for axis in _AXES]
+    within.append(cells["t"] <= _check_period(window, mine.c.creation_time + window))
+    filed = select(*(cells[axis].label(f"cell_{axis}") for axis in axes), mine.c.space_time, mine.c.creation_time)
+    filed = filed.select_from(mine)
+    for axis in axes:
+        filed = filed.join(steps[axis], literal(True))
+    return filed.where(*within).cte("filed").prefix_with("MATERIALIZED")
+
+
+def _filed_by_cube(query: Proximity, mine: CTE) -> CTE:
+    """:func:`_filed` without a window: a multipoint per cube of own pings, under each cube within D of
+    one of them (the cube itself and, along each axis, the neighbour its pings come within D of)."""
+    d = query.distance_m
+    cube = {axis: _check_cell(query, mine.c[axis]).label(f"cube_{axis}") for axis in _AXES}
+    own_cubes = (
+        select(
+            *cube.values(),
+            func.ST_Collect(mine.c.space_time).label("space_time"),
+            *(func.min(mine.c[axis]).label(f"{axis}_min") for axis in _AXES),
+            *(func.max(mine.c[axis]).label(f"{axis}_max") for axis in _AXES),
+        )
+        .group_by(*cube.values())
+        .cte("own_cubes")
+    )
+    steps = {axis: func.generate_series(-1, 1).table_valued("step").render_derived(f"{axis}_steps") for axis in _AXES}
+    cells = {axis: own_cubes.c[f"cube_{axis}"] + steps[axis].c.step for axis in _AXES}
+    reached = [
+        cells[axis].between(
+            _check_cell(query, own_cubes.c[f"{axis}_min"] - d), _check_cell(query, own_cubes.c[f"{axis}_max"] + d)
+        )
+        for axis in _AXES
     ]
-    candidate = (
-        select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time)
-        .add_columns(*(position if with_position else []))
-        .add_columns(*(_check_cell(query, func.ST_X(other.c.space_time)).label("cube_x"),))
-        .add_columns(_check_cell(query, func.ST_Y(other.c.space_time)).label("cube_y"))
-        .add_columns(_check_cell(query, func.ST_Z(other.c.space_time)).label("cube_z"))
+    filed = select(*(cells[axis].label(f"cell_{axis}") for axis in _AXES), own_cubes.c.space_time)
+    filed = filed.select_from(own_cubes)
+    for axis in _AXES:
+        filed = filed.join(steps[axis], literal(True))
+    return filed.where(*reached).cte("filed").prefix_with("MATERIALIZED")
+
+
+def _candidates(query: Proximity, reach: CTE) -> CTE:
+    """Every other ping in the stretch read in a cell in reach, with its cell of the check grid."""
+    other = location_table.alias("other")
+    cells = [_check_cell(query, coordinate(other.c.space_time)) for coordinate in (func.ST_X, func.ST_Y, func.ST_Z)]
+    if query.window is not None:
+        cells.append(_check_period(query.window, other.c.creation_time))
+    axes = _AXES if query.window is None else (*_AXES, "t")
+    return (
+        select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time, other.c.coordinate)
+        .add_columns(*(cell.label(f"cell_{axis}") for cell, axis in zip(cells, axes, strict=True)))
         # An array of cells, not a join: the planner then always searches the (cell, time) index with it,
         # whatever it guesses about the cells' number.
         .where(
@@ -240,26 +274,48 @@ def _near_pings(query: Proximity, *, with_position: bool, with_distance: bool) -
         .cte("candidate")
         .prefix_with("MATERIALIZED")
     )
+
+
+def _exactly_near(query: Proximity, candidate: CTE, filed: CTE) -> ColumnElement[bool]:
+    """A candidate and an own ping (or a cube's multipoint of them) filed under its cell, near enough."""
+    axes = _AXES if query.window is None else (*_AXES, "t")
+    conditions = [candidate.c[f"cell_{axis}"] == filed.c[f"cell_{axis}"] for axis in axes]
+    conditions.append(func.ST_3DDWithin(candidate.c.space_time, filed.c.space_time, query.distance_m))
+    if query.window is not None:
+        window = query.window
+        conditions.append(
+            candidate.c.creation_time.between(filed.c.creation_time - window, filed.c.creation_time + window)
+        )
+    return and_(*conditions)
+
+
+def _near_pings(query: Proximity) -> CTE:
+    """Each other ping in the stretch read (:func:`slice_params`) near one of the person's pings, once."""
+    mine = _mine(query)
+    candidate = _candidates(query, _reach(query, mine))
     filed = _filed(query, mine)
-    same_cube = and_(*(candidate.c[f"cube_{axis}"] == filed.c[f"cube_{axis}"] for axis in ("x", "y", "z")))
-    near = and_(same_cube, func.ST_3DDWithin(candidate.c.space_time, filed.c.space_time, query.distance_m))
+    return (
+        select(candidate.c.id, candidate.c.person_id, candidate.c.creation_time, candidate.c.coordinate)
+        # A semi-join: it stops at the first own ping near enough.
+        .where(exists().where(_exactly_near(query, candidate, filed)))
+        .cte("near")
+    )
+
+
+def _near_pings_with_distance(query: Proximity) -> CTE:
+    """:func:`_near_pings` with each one's closest distance to one of the person's pings."""
+    mine = _mine(query)
+    candidate = _candidates(query, _reach(query, mine))
+    filed = _filed(query, mine)
     columns = [candidate.c.id, candidate.c.person_id, candidate.c.creation_time]
-    if with_position:
-        columns += [candidate.c.latitude, candidate.c.longitude]
-    distance = func.ST_3DDistance(candidate.c.space_time, filed.c.space_time)
-    if query.window is None:
-        # One multipoint per cube, so one row per candidate.
-        statement = select(*columns).select_from(candidate.join(filed, near))
-        if with_distance:
-            statement = statement.add_columns(distance.label("distance_m"))
-        return statement.cte("near")
-    window = query.window
-    in_window = candidate.c.creation_time.between(filed.c.creation_time - window, filed.c.creation_time + window)
-    # A candidate can be near several own pings: once.
-    statement = select(*columns).select_from(candidate.join(filed, and_(near, in_window))).group_by(*columns)
-    if with_distance:
-        statement = statement.add_columns(func.min(distance).label("distance_m"))
-    return statement.cte("near")
+    closest = func.min(func.ST_3DDistance(candidate.c.space_time, filed.c.space_time)).label("distance_m")
+    return (
+        select(*columns, closest)
+        .select_from(candidate.join(filed, _exactly_near(query, candidate, filed)))
+        # Near several own pings (with a window): once.
+        .group_by(*columns)
+        .cte("near")
+    )
 
 
 def next_candidate_statement(query: Proximity) -> Select[Any]:
@@ -295,25 +351,27 @@ def connections_page_statement(query: Proximity, after: tuple[datetime, uuid.UUI
     cost, not what the whole answer costs (a day without a window can be 200,000 rows on a busy floor). The
     whole period is one stretch too.
     """
-    near = _near_pings(query, with_position=True, with_distance=False)
-    statement = (
+    near = _near_pings(query)
+    page = select(near).order_by(near.c.creation_time, near.c.id).limit(_PAGE_LIMIT)
+    if after is not None:
+        page = page.where(tuple_(near.c.creation_time, near.c.id) > tuple_(*after))
+    # The page's rows only get their person and position.
+    on_page = page.subquery("on_page")
+    return (
         select(
-            near.c.id,
-            near.c.person_id,
-            near.c.latitude,
-            near.c.longitude,
-            near.c.creation_time,
+            on_page.c.id,
+            on_page.c.person_id,
+            # Longitude is X, latitude is Y.
+            func.ST_Y(func.geometry(on_page.c.coordinate)).label("latitude"),
+            func.ST_X(func.geometry(on_page.c.coordinate)).label("longitude"),
+            on_page.c.creation_time,
             person_table.c.first_name,
             person_table.c.last_name,
             person_table.c.company_name,
         )
-        .select_from(near.join(person_table, person_table.c.id == near.c.person_id))
-        .order_by(near.c.creation_time, near.c.id)
-        .limit(_PAGE_LIMIT)
+        .select_from(on_page.join(person_table, person_table.c.id == on_page.c.person_id))
+        .order_by(on_page.c.creation_time, on_page.c.id)
     )
-    if after is not None:
-        statement = statement.where(tuple_(near.c.creation_time, near.c.id) > tuple_(*after))
-    return statement
 
 
 def connections_statement(
@@ -328,7 +386,7 @@ def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID
 
     Ordered by a count over the whole period, so every page reads the whole answer.
     """
-    near = _near_pings(query, with_position=False, with_distance=True)
+    near = _near_pings_with_distance(query)
     encounters = func.count().label("encounters")
     contact = (
         select(
