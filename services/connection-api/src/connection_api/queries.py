@@ -17,6 +17,7 @@ Three steps, all in one statement:
 The legacy service ran one full-table scan per own ping, with latitude and longitude swapped.
 """
 
+import functools
 import math
 import uuid
 from dataclasses import dataclass
@@ -28,8 +29,11 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
+    Float,
     Integer,
+    Interval,
     Select,
+    Uuid,
     and_,
     any_,
     bindparam,
@@ -76,20 +80,39 @@ class Proximity:
         return self.window if self.window is not None else self.period.length
 
 
-# What changes from one stretch of time to the next is bound, not built in: a page's statements are built
-# once and run for each stretch with :func:`slice_params` (building and compiling them cost more than
-# running them).
+# Every value of a request is bound, none built in: a statement is built and compiled once for each shape
+# (with or without a window, with or without a cursor) and then run for every request and every stretch
+# of time with :func:`slice_params`. Building and compiling one cost more than running it.
+_PERSON_ID = bindparam("person_id", type_=Uuid)
+_DISTANCE = bindparam("distance_m", type_=Float)
+_GRID_ROWS = bindparam("grid_rows", type_=Integer)
+# The window, or the range's length without one (:attr:`Proximity.effective_window`).
+_WINDOW = bindparam("window", type_=Interval)
+_WINDOW_S = bindparam("window_s", type_=Float)
 _SLICE_START = bindparam("slice_start", type_=DateTime(timezone=True))
 _SLICE_END = bindparam("slice_end", type_=DateTime(timezone=True))
 _OWN_FROM = bindparam("own_from", type_=DateTime(timezone=True))
 _OWN_TO = bindparam("own_to", type_=DateTime(timezone=True))
 _PAGE_LIMIT = bindparam("page_limit", type_=Integer)
+_AFTER_TIME = bindparam("after_time", type_=DateTime(timezone=True))
+_AFTER_ID = bindparam("after_id", type_=Uuid)
 
 
-def slice_params(query: Proximity, others: TimeRange, limit: int | None = None) -> dict[str, Any]:
-    """The values that bind a statement to ``others``, a part of the period (and a page size)."""
+def slice_params(
+    query: Proximity,
+    others: TimeRange,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> dict[str, Any]:
+    """The values that bind a statement to ``query`` and ``others``, a part of its period (and to a page
+    size and a cursor)."""
     window = query.effective_window
     values_: dict[str, Any] = {
+        "person_id": query.person_id,
+        "distance_m": query.distance_m,
+        "grid_rows": grid_rows_within(query.distance_m),
+        "window": window,
+        "window_s": window.total_seconds(),
         "slice_start": others.start,
         "slice_end": others.end,
         # The own pings that can pair with an other ping in ``others``: in the period, within the window of it.
@@ -98,6 +121,8 @@ def slice_params(query: Proximity, others: TimeRange, limit: int | None = None) 
     }
     if limit is not None:
         values_["page_limit"] = limit
+    if after is not None:
+        values_["after_time"], values_["after_id"] = after
     return values_
 
 
@@ -106,10 +131,10 @@ def grid_rows_within(distance_m: float) -> int:
     return math.ceil((distance_m + REACH_MARGIN_M) / METRES_PER_DEGREE_OF_LATITUDE_MIN * GRID_CELLS_PER_DEGREE)
 
 
-def _grid_columns_within(query: Proximity, grid_row: ColumnElement[Any]) -> ColumnElement[Any]:
+def _grid_columns_within(grid_row: ColumnElement[Any]) -> ColumnElement[Any]:
     """How many grid columns away a ping within D of a ping in ``grid_row`` can be: D over the narrowest
     a column gets in the rows D reaches, at most half the world (then every column is in reach)."""
-    reach_m = query.distance_m + REACH_MARGIN_M
+    reach_m = _DISTANCE + REACH_MARGIN_M
     row_south = (grid_row - GRID_LAST_ROW // 2) / float(GRID_CELLS_PER_DEGREE)
     row_north = row_south + 1.0 / GRID_CELLS_PER_DEGREE
     furthest_latitude = func.least(
@@ -120,7 +145,7 @@ def _grid_columns_within(query: Proximity, grid_row: ColumnElement[Any]) -> Colu
     return func.least(float(GRID_COLUMNS // 2), func.ceil(reach_m / column_width_m)).cast(Integer)
 
 
-def _mine(query: Proximity) -> CTE:
+def _mine() -> CTE:
     """The person's pings that can pair with an other ping in the stretch read, with their coordinates."""
     space_time = location_table.c.space_time
     return (
@@ -133,7 +158,7 @@ def _mine(query: Proximity) -> CTE:
             func.ST_Z(space_time).label("z"),
         )
         .where(
-            location_table.c.person_id == query.person_id,
+            location_table.c.person_id == _PERSON_ID,
             location_table.c.creation_time >= _OWN_FROM,
             location_table.c.creation_time < _OWN_TO,
         )
@@ -143,10 +168,9 @@ def _mine(query: Proximity) -> CTE:
     )
 
 
-def _reach(query: Proximity, mine: CTE) -> CTE:
+def _reach(mine: CTE) -> CTE:
     """The grid cells that can hold a ping within D of one of mine, each with the times an other ping there
     can have (D and the window around the own pings it is near)."""
-    window = query.effective_window
     own_cells = (
         select(
             (mine.c.grid_cell // GRID_ROW_STRIDE).label("grid_row"),
@@ -157,9 +181,8 @@ def _reach(query: Proximity, mine: CTE) -> CTE:
         .group_by(mine.c.grid_cell)
         .cte("own_cells")
     )
-    rows = grid_rows_within(query.distance_m)
-    columns = _grid_columns_within(query, own_cells.c.grid_row)
-    row_steps = func.generate_series(-rows, rows).table_valued("row_step").render_derived("row_steps")
+    columns = _grid_columns_within(own_cells.c.grid_row)
+    row_steps = func.generate_series(-_GRID_ROWS, _GRID_ROWS).table_valued("row_step").render_derived("row_steps")
     column_steps = func.generate_series(-columns, columns).table_valued("column_step").render_derived("column_steps")
     grid_row = own_cells.c.grid_row + row_steps.c.row_step
     # Columns wrap round the antimeridian.
@@ -168,9 +191,9 @@ def _reach(query: Proximity, mine: CTE) -> CTE:
     return (
         select(
             grid_cell,
-            func.greatest(func.min(own_cells.c.first_seen) - window, _SLICE_START).label("seen_from"),
+            func.greatest(func.min(own_cells.c.first_seen) - _WINDOW, _SLICE_START).label("seen_from"),
             # Inclusive: a ping exactly a window after an own ping is within it.
-            func.least(func.max(own_cells.c.last_seen) + window, _SLICE_END).label("seen_until"),
+            func.least(func.max(own_cells.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
         )
         .select_from(own_cells)
         .join(row_steps, literal(True))
@@ -182,20 +205,20 @@ def _reach(query: Proximity, mine: CTE) -> CTE:
     )
 
 
-def _check_cell(query: Proximity, coordinate: ColumnElement[float], offset: ColumnElement[int] | int = 0) -> Any:
+def _check_cell(coordinate: ColumnElement[float], offset: ColumnElement[int] | int = 0) -> Any:
     """A coordinate's cell in the check grid of 2D-metre cubes."""
-    return func.floor(coordinate / (2.0 * query.distance_m)).cast(BigInteger) + offset
+    return func.floor(coordinate / (2.0 * _DISTANCE)).cast(BigInteger) + offset
 
 
-def _check_period(window: timedelta, at: ColumnElement[datetime], offset: ColumnElement[int] | int = 0) -> Any:
+def _check_period(at: ColumnElement[datetime], offset: ColumnElement[int] | int = 0) -> Any:
     """A time's period of the check grid, periods two windows long (with a window)."""
-    return func.floor(func.extract("epoch", at) / (2.0 * window.total_seconds())).cast(BigInteger) + offset
+    return func.floor(func.extract("epoch", at) / (2.0 * _WINDOW_S)).cast(BigInteger) + offset
 
 
 _AXES = ("x", "y", "z")
 
 
-def _filed(query: Proximity, mine: CTE) -> CTE:
+def _filed(mine: CTE, *, windowed: bool) -> CTE:
     """Own pings filed under each cell of the check grid that they can be near: a candidate is then
     checked only against what is filed under its own cell. Cubes are 2D wide, so a ping's D-sphere reaches
     at most two along each axis.
@@ -205,17 +228,16 @@ def _filed(query: Proximity, mine: CTE) -> CTE:
     one C call. With a window each own ping is filed on its own, also under each period (two windows
     long) its window reaches, and the check includes the exact times.
     """
-    if query.window is None:
-        return _filed_by_cube(query, mine)
-    d, window = query.distance_m, query.window
+    if not windowed:
+        return _filed_by_cube(mine)
     axes = (*_AXES, "t")
     # 0 or 1 cell further along each axis (a VALUES list would do, but SQLAlchemy cannot cache it).
     steps = {axis: func.generate_series(0, 1).table_valued("step").render_derived(f"{axis}_steps") for axis in axes}
-    cells = {axis: _check_cell(query, mine.c[axis] - d, steps[axis].c.step) for axis in _AXES}
-    cells["t"] = _check_period(window, mine.c.creation_time - window, steps["t"].c.step)
+    cells = {axis: _check_cell(mine.c[axis] - _DISTANCE, steps[axis].c.step) for axis in _AXES}
+    cells["t"] = _check_period(mine.c.creation_time - _WINDOW, steps["t"].c.step)
     # The second cell on an axis only when the sphere (or the window) crosses into it.
-    within = [cells[axis] <= _check_cell(query, mine.c[axis] + d) for axis in _AXES]
-    within.append(cells["t"] <= _check_period(window, mine.c.creation_time + window))
+    within = [cells[axis] <= _check_cell(mine.c[axis] + _DISTANCE) for axis in _AXES]
+    within.append(cells["t"] <= _check_period(mine.c.creation_time + _WINDOW))
     filed = select(*(cells[axis].label(f"cell_{axis}") for axis in axes), mine.c.space_time, mine.c.creation_time)
     filed = filed.select_from(mine)
     for axis in axes:
@@ -223,11 +245,10 @@ def _filed(query: Proximity, mine: CTE) -> CTE:
     return filed.where(*within).cte("filed").prefix_with("MATERIALIZED")
 
 
-def _filed_by_cube(query: Proximity, mine: CTE) -> CTE:
+def _filed_by_cube(mine: CTE) -> CTE:
     """:func:`_filed` without a window: a multipoint per cube of own pings, under each cube within D of
     one of them (the cube itself and, along each axis, the neighbour its pings come within D of)."""
-    d = query.distance_m
-    cube = {axis: _check_cell(query, mine.c[axis]).label(f"cube_{axis}") for axis in _AXES}
+    cube = {axis: _check_cell(mine.c[axis]).label(f"cube_{axis}") for axis in _AXES}
     own_cubes = (
         select(
             *cube.values(),
@@ -242,7 +263,7 @@ def _filed_by_cube(query: Proximity, mine: CTE) -> CTE:
     cells = {axis: own_cubes.c[f"cube_{axis}"] + steps[axis].c.step for axis in _AXES}
     reached = [
         cells[axis].between(
-            _check_cell(query, own_cubes.c[f"{axis}_min"] - d), _check_cell(query, own_cubes.c[f"{axis}_max"] + d)
+            _check_cell(own_cubes.c[f"{axis}_min"] - _DISTANCE), _check_cell(own_cubes.c[f"{axis}_max"] + _DISTANCE)
         )
         for axis in _AXES
     ]
@@ -253,13 +274,13 @@ def _filed_by_cube(query: Proximity, mine: CTE) -> CTE:
     return filed.where(*reached).cte("filed").prefix_with("MATERIALIZED")
 
 
-def _candidates(query: Proximity, reach: CTE) -> CTE:
+def _candidates(reach: CTE, *, windowed: bool) -> CTE:
     """Every other ping in the stretch read in a cell in reach, with its cell of the check grid."""
     other = location_table.alias("other")
-    cells = [_check_cell(query, coordinate(other.c.space_time)) for coordinate in (func.ST_X, func.ST_Y, func.ST_Z)]
-    if query.window is not None:
-        cells.append(_check_period(query.window, other.c.creation_time))
-    axes = _AXES if query.window is None else (*_AXES, "t")
+    cells = [_check_cell(coordinate(other.c.space_time)) for coordinate in (func.ST_X, func.ST_Y, func.ST_Z)]
+    if windowed:
+        cells.append(_check_period(other.c.creation_time))
+    axes = (*_AXES, "t") if windowed else _AXES
     return (
         select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time, other.c.coordinate)
         .add_columns(*(cell.label(f"cell_{axis}") for cell, axis in zip(cells, axes, strict=True)))
@@ -269,65 +290,74 @@ def _candidates(query: Proximity, reach: CTE) -> CTE:
             other.c.grid_cell == any_(func.array(select(reach.c.grid_cell).scalar_subquery())),
             other.c.creation_time >= _SLICE_START,
             other.c.creation_time < _SLICE_END,
-            other.c.person_id != query.person_id,
+            other.c.person_id != _PERSON_ID,
         )
         .cte("candidate")
         .prefix_with("MATERIALIZED")
     )
 
 
-def _exactly_near(query: Proximity, candidate: CTE, filed: CTE) -> ColumnElement[bool]:
+def _exactly_near(candidate: CTE, filed: CTE, *, windowed: bool) -> ColumnElement[bool]:
     """A candidate and an own ping (or a cube's multipoint of them) filed under its cell, near enough."""
-    axes = _AXES if query.window is None else (*_AXES, "t")
+    axes = (*_AXES, "t") if windowed else _AXES
     conditions = [candidate.c[f"cell_{axis}"] == filed.c[f"cell_{axis}"] for axis in axes]
-    conditions.append(func.ST_3DDWithin(candidate.c.space_time, filed.c.space_time, query.distance_m))
-    if query.window is not None:
-        window = query.window
+    conditions.append(func.ST_3DDWithin(candidate.c.space_time, filed.c.space_time, _DISTANCE))
+    if windowed:
         conditions.append(
-            candidate.c.creation_time.between(filed.c.creation_time - window, filed.c.creation_time + window)
+            candidate.c.creation_time.between(filed.c.creation_time - _WINDOW, filed.c.creation_time + _WINDOW)
         )
     return and_(*conditions)
 
 
-def _near_pings(query: Proximity) -> CTE:
+def _near_pings(*, windowed: bool) -> CTE:
     """Each other ping in the stretch read (:func:`slice_params`) near one of the person's pings, once."""
-    mine = _mine(query)
-    candidate = _candidates(query, _reach(query, mine))
-    filed = _filed(query, mine)
+    mine = _mine()
+    candidate = _candidates(_reach(mine), windowed=windowed)
+    filed = _filed(mine, windowed=windowed)
     return (
         select(candidate.c.id, candidate.c.person_id, candidate.c.creation_time, candidate.c.coordinate)
         # A semi-join: it stops at the first own ping near enough.
-        .where(exists().where(_exactly_near(query, candidate, filed)))
+        .where(exists().where(_exactly_near(candidate, filed, windowed=windowed)))
         .cte("near")
     )
 
 
-def _near_pings_with_distance(query: Proximity) -> CTE:
+def _near_pings_with_distance(*, windowed: bool) -> CTE:
     """:func:`_near_pings` with each one's closest distance to one of the person's pings."""
-    mine = _mine(query)
-    candidate = _candidates(query, _reach(query, mine))
-    filed = _filed(query, mine)
+    mine = _mine()
+    candidate = _candidates(_reach(mine), windowed=windowed)
+    filed = _filed(mine, windowed=windowed)
     columns = [candidate.c.id, candidate.c.person_id, candidate.c.creation_time]
     closest = func.min(func.ST_3DDistance(candidate.c.space_time, filed.c.space_time)).label("distance_m")
     return (
         select(*columns, closest)
-        .select_from(candidate.join(filed, _exactly_near(query, candidate, filed)))
+        .select_from(candidate.join(filed, _exactly_near(candidate, filed, windowed=windowed)))
         # Near several own pings (with a window): once.
         .group_by(*columns)
         .cte("near")
     )
 
 
-def next_candidate_statement(query: Proximity) -> Select[Any]:
-    """The earliest time, from ``slice_start`` to ``slice_end`` (:func:`slice_params`), of an other ping that
-    may be near the person: in a cell in reach of one of the person's pings, and within the window of the
-    pings that reach it. The reader jumps there over stretches with nothing near (a night) in one statement.
-    It can find a ping that the exact check then refuses, which costs a short read, never a wrong answer.
+@functools.cache
+def next_candidate_statement(*, windowed: bool) -> Select[Any]:
+    """The earliest time from ``slice_start`` on (:func:`slice_params`) at which an other ping may be near
+    the person (or a time before it: the reader starts at the later); NULL if there is none before
+    ``slice_end``. The reader jumps there over stretches with
+    nothing near (a night) in one statement. It may be a time the exact check then refuses, which costs a
+    short read, never a wrong answer.
+
+    With a window, that is a window before the person's next ping: one lookup in the person's index. Without
+    one, an other ping can be near at any time, so it is the first ping in a cell in reach of one of the
+    person's pings: one descent per cell of the (cell, time) index.
     """
-    mine = _mine(query)
-    reach = _reach(query, mine)
+    if windowed:
+        own = location_table
+        # NULL when the person has no ping left; the reader starts at the later of this and its start.
+        return select(func.min(own.c.creation_time) - _WINDOW).where(
+            own.c.person_id == _PERSON_ID, own.c.creation_time >= _OWN_FROM, own.c.creation_time < _OWN_TO
+        )
+    reach = _reach(_mine())
     other = location_table.alias("other")
-    # One descent per cell of the (cell, time) index: the first ping in the cell's times.
     first_in_cell = (
         select(other.c.creation_time)
         .where(
@@ -335,7 +365,7 @@ def next_candidate_statement(query: Proximity) -> Select[Any]:
             other.c.creation_time >= reach.c.seen_from,
             other.c.creation_time <= reach.c.seen_until,
             other.c.creation_time < _SLICE_END,
-            other.c.person_id != query.person_id,
+            other.c.person_id != _PERSON_ID,
         )
         .order_by(other.c.creation_time)
         .limit(1)
@@ -344,17 +374,18 @@ def next_candidate_statement(query: Proximity) -> Select[Any]:
     return select(func.min(first_in_cell.c.creation_time)).select_from(reach.join(first_in_cell, literal(True)))
 
 
-def connections_page_statement(query: Proximity, after: tuple[datetime, uuid.UUID] | None) -> Select[Any]:
+@functools.cache
+def connections_page_statement(*, windowed: bool, with_cursor: bool) -> Select[Any]:
     """Each other ping in the stretch read (:func:`slice_params`) once, ordered by (time, id), after the cursor.
 
     The reader reads the period stretch by stretch until a page is full, so a page costs what its rows
     cost, not what the whole answer costs (a day without a window can be 200,000 rows on a busy floor). The
     whole period is one stretch too.
     """
-    near = _near_pings(query)
+    near = _near_pings(windowed=windowed)
     page = select(near).order_by(near.c.creation_time, near.c.id).limit(_PAGE_LIMIT)
-    if after is not None:
-        page = page.where(tuple_(near.c.creation_time, near.c.id) > tuple_(*after))
+    if with_cursor:
+        page = page.where(tuple_(near.c.creation_time, near.c.id) > tuple_(_AFTER_TIME, _AFTER_ID))
     # The page's rows only get their person and position.
     on_page = page.subquery("on_page")
     return (
@@ -377,8 +408,9 @@ def connections_page_statement(query: Proximity, after: tuple[datetime, uuid.UUI
 def connections_statement(
     query: Proximity, others: TimeRange, limit: int, after: tuple[datetime, uuid.UUID] | None
 ) -> Select[Any]:
-    """:func:`connections_page_statement` bound to ``others`` and ``limit``."""
-    return connections_page_statement(query, after).params(slice_params(query, others, limit))
+    """:func:`connections_page_statement` for ``query``, bound to ``others``, ``limit`` and ``after``."""
+    statement = connections_page_statement(windowed=query.window is not None, with_cursor=after is not None)
+    return statement.params(slice_params(query, others, limit, after))
 
 
 def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> Select[Any]:
@@ -386,7 +418,7 @@ def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID
 
     Ordered by a count over the whole period, so every page reads the whole answer.
     """
-    near = _near_pings_with_distance(query)
+    near = _near_pings_with_distance(windowed=query.window is not None)
     encounters = func.count().label("encounters")
     contact = (
         select(
