@@ -170,7 +170,12 @@ def _mine() -> CTE:
 
 def _reach(mine: CTE) -> CTE:
     """The grid cells that can hold a ping within D of one of mine, each with the times an other ping there
-    can have (D and the window around the own pings it is near)."""
+    can have (D and the window around the own pings it is near).
+
+    The own cells are first gathered in blocks as large as D's reach, and each block's rectangle is widened
+    by that reach: at 500 m a person's day spans a few blocks, where widening each own cell by itself
+    listed most cells a hundred times over.
+    """
     own_cells = (
         select(
             (mine.c.grid_cell // GRID_ROW_STRIDE).label("grid_row"),
@@ -181,25 +186,43 @@ def _reach(mine: CTE) -> CTE:
         .group_by(mine.c.grid_cell)
         .cte("own_cells")
     )
-    columns = _grid_columns_within(own_cells.c.grid_row)
-    row_steps = func.generate_series(-_GRID_ROWS, _GRID_ROWS).table_valued("row_step").render_derived("row_steps")
-    column_steps = func.generate_series(-columns, columns).table_valued("column_step").render_derived("column_steps")
-    grid_row = own_cells.c.grid_row + row_steps.c.row_step
+    block = [
+        (own_cells.c.grid_row // _GRID_ROWS).label("block_row"),
+        (own_cells.c.grid_column // _grid_columns_within(own_cells.c.grid_row)).label("block_column"),
+    ]
+    blocks = (
+        select(
+            func.min(own_cells.c.grid_row).label("first_row"),
+            func.max(own_cells.c.grid_row).label("last_row"),
+            func.min(own_cells.c.grid_column).label("first_column"),
+            func.max(own_cells.c.grid_column).label("last_column"),
+            func.min(own_cells.c.first_seen).label("first_seen"),
+            func.max(own_cells.c.last_seen).label("last_seen"),
+        )
+        .group_by(*block)
+        .cte("blocks")
+    )
+    # Columns narrow away from the equator: the block's row furthest from it sets how many are in reach.
+    columns = func.greatest(_grid_columns_within(blocks.c.first_row), _grid_columns_within(blocks.c.last_row))
+    rows = func.generate_series(blocks.c.first_row - _GRID_ROWS, blocks.c.last_row + _GRID_ROWS)
+    grid_rows = rows.table_valued("grid_row").render_derived("grid_rows")
+    columns_in_reach = func.generate_series(blocks.c.first_column - columns, blocks.c.last_column + columns)
+    grid_columns = columns_in_reach.table_valued("grid_column").render_derived("grid_columns")
     # Columns wrap round the antimeridian.
-    grid_column = func.mod(own_cells.c.grid_column + column_steps.c.column_step + GRID_COLUMNS, GRID_COLUMNS)
-    grid_cell = (grid_row * GRID_ROW_STRIDE + grid_column).cast(BigInteger).label("grid_cell")
+    grid_column = func.mod(grid_columns.c.grid_column + GRID_COLUMNS, GRID_COLUMNS)
+    grid_cell = (grid_rows.c.grid_row * GRID_ROW_STRIDE + grid_column).cast(BigInteger).label("grid_cell")
     return (
         select(
             grid_cell,
-            func.greatest(func.min(own_cells.c.first_seen) - _WINDOW, _SLICE_START).label("seen_from"),
+            func.greatest(func.min(blocks.c.first_seen) - _WINDOW, _SLICE_START).label("seen_from"),
             # Inclusive: a ping exactly a window after an own ping is within it.
-            func.least(func.max(own_cells.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
+            func.least(func.max(blocks.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
         )
-        .select_from(own_cells)
-        .join(row_steps, literal(True))
-        # A function in FROM may read the items before it: each own cell's own number of columns.
-        .join(column_steps, literal(True))
-        .where(grid_row.between(0, GRID_LAST_ROW))
+        .select_from(blocks)
+        # A function in FROM may read the items before it: each block's own rows and columns.
+        .join(grid_rows, literal(True))
+        .join(grid_columns, literal(True))
+        .where(grid_rows.c.grid_row.between(0, GRID_LAST_ROW))
         .group_by(grid_cell)
         .cte("reach")
     )
