@@ -392,8 +392,16 @@ def markdown(result: BenchResult) -> str:
             f"cost, measured on {size.legacy_sample_pings} pings of the sample per range and distance, times the "
             "person's pings in the range (the legacy has no window: its cost is the no-window cost). **First page**: "
             f"the first {connection.HTTP_PAGE:,} rows (the API's largest page) read as the API reads them "
-            "(`SqlConnectionReader`: slices of time from the cursor on, searched by grid cell), once per person-day; "
-            "ratio p50 is the legacy's estimate over the whole answer's.",
+            "(`SqlConnectionReader`: stretches of time from the cursor on until the page is full), "
+            f"{connection.FIRST_PAGE_ROUNDS} rounds over the sample; ratio p50 is the legacy's estimate over the "
+            "whole answer's.",
+            "**What the targets time.** The API answers a request with one page (DESIGN: lists are paged, nothing "
+            'is cut off silently; a client follows `Link: rel="next"` for more), so the two connection targets '
+            "time the query a request runs: the first page of the largest size. The legacy sent the whole answer, "
+            "duplicates included, in one response, and nothing before it. The whole answer in one statement is "
+            "reported beside every figure: with the legacy's semantics a busy person-day has 130,000 to 200,000 "
+            "other pings near, and producing that many rows takes PostgreSQL longer than the targets allow "
+            "before any search.",
             connection_table(conn),
             f"The legacy algorithm in full, in the same run on the same database, for the person-day whose ping "
             f"count is closest to {size.legacy_full_pings} ({LEGACY_SEMANTICS.label}, the legacy's semantics; its "
