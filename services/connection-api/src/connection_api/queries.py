@@ -85,7 +85,6 @@ class Proximity:
 # of time with :func:`slice_params`. Building and compiling one cost more than running it.
 _PERSON_ID = bindparam("person_id", type_=Uuid)
 _DISTANCE = bindparam("distance_m", type_=Float)
-_GRID_ROWS = bindparam("grid_rows", type_=Integer)
 # The window, or the range's length without one (:attr:`Proximity.effective_window`).
 _WINDOW = bindparam("window", type_=Interval)
 _WINDOW_S = bindparam("window_s", type_=Float)
@@ -110,7 +109,6 @@ def slice_params(
     values_: dict[str, Any] = {
         "person_id": query.person_id,
         "distance_m": query.distance_m,
-        "grid_rows": grid_rows_within(query.distance_m),
         "window": window,
         "window_s": window.total_seconds(),
         "slice_start": others.start,
@@ -126,36 +124,30 @@ def slice_params(
     return values_
 
 
-def grid_rows_within(distance_m: float) -> int:
-    """How many grid rows away a ping within ``distance_m`` can be."""
-    return math.ceil((distance_m + REACH_MARGIN_M) / METRES_PER_DEGREE_OF_LATITUDE_MIN * GRID_CELLS_PER_DEGREE)
-
-
-def _grid_columns_within(grid_row: ColumnElement[Any]) -> ColumnElement[Any]:
-    """How many grid columns away a ping within D of a ping in ``grid_row`` can be: D over the narrowest
-    a column gets in the rows D reaches, at most half the world (then every column is in reach)."""
+def _reach_degrees(latitude: ColumnElement[float]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """How far in latitude and in longitude (degrees) a ping within D of a ping at ``latitude`` can be:
+    D over the shortest a degree of latitude gets, and over the narrowest a degree of longitude gets at the
+    furthest latitude D reaches (half the world at most, then every longitude is in reach)."""
     reach_m = _DISTANCE + REACH_MARGIN_M
-    row_south = (grid_row - GRID_LAST_ROW // 2) / float(GRID_CELLS_PER_DEGREE)
-    row_north = row_south + 1.0 / GRID_CELLS_PER_DEGREE
-    furthest_latitude = func.least(
-        90.0, func.greatest(func.abs(row_south), func.abs(row_north)) + reach_m / METRES_PER_DEGREE_OF_LATITUDE_MIN
-    )
-    metres_per_degree = EQUATORIAL_RADIUS_M * math.pi / 180.0
-    column_width_m = func.cos(func.radians(furthest_latitude)) * (metres_per_degree / GRID_CELLS_PER_DEGREE)
-    return func.least(float(GRID_COLUMNS // 2), func.ceil(reach_m / column_width_m)).cast(Integer)
+    latitude_reach = reach_m / METRES_PER_DEGREE_OF_LATITUDE_MIN
+    furthest_latitude = func.least(90.0, func.abs(latitude) + latitude_reach)
+    metres_per_degree = func.cos(func.radians(furthest_latitude)) * (EQUATORIAL_RADIUS_M * math.pi / 180.0)
+    return latitude_reach, func.least(180.0, reach_m / metres_per_degree)
 
 
 def _mine() -> CTE:
     """The person's pings that can pair with an other ping in the stretch read, with their coordinates."""
     space_time = location_table.c.space_time
+    coordinate = func.geometry(location_table.c.coordinate)
     return (
         select(
             space_time,
             location_table.c.creation_time,
-            location_table.c.grid_cell,
             func.ST_X(space_time).label("x"),
             func.ST_Y(space_time).label("y"),
             func.ST_Z(space_time).label("z"),
+            func.ST_Y(coordinate).label("latitude"),
+            func.ST_X(coordinate).label("longitude"),
         )
         .where(
             location_table.c.person_id == _PERSON_ID,
@@ -168,46 +160,46 @@ def _mine() -> CTE:
     )
 
 
+def _grid_index(degrees: ColumnElement[float]) -> Any:
+    """A latitude's grid row, or a longitude's grid column before it wraps round: as ``grid_cell`` counts."""
+    return func.floor(degrees * GRID_CELLS_PER_DEGREE).cast(BigInteger)
+
+
 def _reach(mine: CTE) -> CTE:
     """The grid cells that can hold a ping within D of one of mine, each with the times an other ping there
     can have (D and the window around the own pings it is near).
 
-    The own cells are first gathered in blocks as large as D's reach, and each block's rectangle is widened
-    by that reach: at 500 m a person's day spans a few blocks, where widening each own cell by itself
-    listed most cells a hundred times over.
+    Each own ping reaches the cells its D-square overlaps (at 5 m, one to four). The pings are gathered in
+    blocks as large as that reach and each block's rectangle is listed once: at 500 m a person's day spans
+    a few blocks, where listing each ping's reach listed most cells a hundred times over.
     """
-    own_cells = (
-        select(
-            (mine.c.grid_cell // GRID_ROW_STRIDE).label("grid_row"),
-            (mine.c.grid_cell % GRID_ROW_STRIDE).label("grid_column"),
-            func.min(mine.c.creation_time).label("first_seen"),
-            func.max(mine.c.creation_time).label("last_seen"),
-        )
-        .group_by(mine.c.grid_cell)
-        .cte("own_cells")
-    )
-    block = [
-        (own_cells.c.grid_row // _GRID_ROWS).label("block_row"),
-        (own_cells.c.grid_column // _grid_columns_within(own_cells.c.grid_row)).label("block_column"),
-    ]
+    latitude_reach, longitude_reach = _reach_degrees(mine.c.latitude)
+    rectangles = select(
+        (_grid_index(mine.c.latitude - latitude_reach) + GRID_LAST_ROW // 2).label("first_row"),
+        (_grid_index(mine.c.latitude + latitude_reach) + GRID_LAST_ROW // 2).label("last_row"),
+        (_grid_index(mine.c.longitude - longitude_reach) + GRID_COLUMNS // 2).label("first_column"),
+        (_grid_index(mine.c.longitude + longitude_reach) + GRID_COLUMNS // 2).label("last_column"),
+        mine.c.creation_time,
+    ).cte("rectangles")
+    block_rows = rectangles.c.last_row - rectangles.c.first_row + 1
+    block_columns = rectangles.c.last_column - rectangles.c.first_column + 1
     blocks = (
         select(
-            func.min(own_cells.c.grid_row).label("first_row"),
-            func.max(own_cells.c.grid_row).label("last_row"),
-            func.min(own_cells.c.grid_column).label("first_column"),
-            func.max(own_cells.c.grid_column).label("last_column"),
-            func.min(own_cells.c.first_seen).label("first_seen"),
-            func.max(own_cells.c.last_seen).label("last_seen"),
+            func.min(rectangles.c.first_row).label("first_row"),
+            func.max(rectangles.c.last_row).label("last_row"),
+            func.min(rectangles.c.first_column).label("first_column"),
+            func.max(rectangles.c.last_column).label("last_column"),
+            func.min(rectangles.c.creation_time).label("first_seen"),
+            func.max(rectangles.c.creation_time).label("last_seen"),
         )
-        .group_by(*block)
+        .group_by(rectangles.c.first_row // block_rows, rectangles.c.first_column // block_columns)
         .cte("blocks")
     )
-    # Columns narrow away from the equator: the block's row furthest from it sets how many are in reach.
-    columns = func.greatest(_grid_columns_within(blocks.c.first_row), _grid_columns_within(blocks.c.last_row))
-    rows = func.generate_series(blocks.c.first_row - _GRID_ROWS, blocks.c.last_row + _GRID_ROWS)
+    # A function in FROM may read the items before it: each block's own rows and columns.
+    rows = func.generate_series(func.greatest(blocks.c.first_row, 0), func.least(blocks.c.last_row, GRID_LAST_ROW))
     grid_rows = rows.table_valued("grid_row").render_derived("grid_rows")
-    columns_in_reach = func.generate_series(blocks.c.first_column - columns, blocks.c.last_column + columns)
-    grid_columns = columns_in_reach.table_valued("grid_column").render_derived("grid_columns")
+    columns = func.generate_series(blocks.c.first_column, blocks.c.last_column)
+    grid_columns = columns.table_valued("grid_column").render_derived("grid_columns")
     # Columns wrap round the antimeridian.
     grid_column = func.mod(grid_columns.c.grid_column + GRID_COLUMNS, GRID_COLUMNS)
     grid_cell = (grid_rows.c.grid_row * GRID_ROW_STRIDE + grid_column).cast(BigInteger).label("grid_cell")
@@ -219,10 +211,8 @@ def _reach(mine: CTE) -> CTE:
             func.least(func.max(blocks.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
         )
         .select_from(blocks)
-        # A function in FROM may read the items before it: each block's own rows and columns.
         .join(grid_rows, literal(True))
         .join(grid_columns, literal(True))
-        .where(grid_rows.c.grid_row.between(0, GRID_LAST_ROW))
         .group_by(grid_cell)
         .cte("reach")
     )
