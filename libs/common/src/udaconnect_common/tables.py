@@ -22,16 +22,16 @@ SPACE_TIME_SQL = (
 )
 
 # ``location.grid_cell``: the cell of a fixed latitude/longitude grid the ping lies in, one ten-thousandth
-# of a degree square (about 11 m north-south, 11 m x cos(latitude) east-west), as one number: row (from the
+# of a degree square (about 5.5 m north-south, 5.6 m x cos(latitude) east-west), as one number: row (from the
 # latitude) * GRID_ROW_STRIDE + column (from the longitude, taken round the antimeridian). With the time it
 # keys the btree the proximity queries search. Why: migration 0003.
-GRID_CELLS_PER_DEGREE = 10_000
-GRID_ROW_STRIDE = 1 << 22
+GRID_CELLS_PER_DEGREE = 20_000
+GRID_ROW_STRIDE = 1 << 23
 GRID_COLUMNS = 360 * GRID_CELLS_PER_DEGREE
 GRID_LAST_ROW = 180 * GRID_CELLS_PER_DEGREE
 GRID_CELL_SQL = (
-    "(floor(ST_Y(coordinate::geometry) * 10000)::bigint + 900000) * 4194304 "
-    "+ mod(floor(ST_X(coordinate::geometry) * 10000)::bigint + 1800000, 3600000)"
+    "(floor(ST_Y(coordinate::geometry) * 20000)::bigint + 1800000) * 8388608 "
+    "+ mod(floor(ST_X(coordinate::geometry) * 20000)::bigint + 3600000, 7200000)"
 )
 
 person_table = Table(

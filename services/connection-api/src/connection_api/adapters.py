@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import RowMapping, Select, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -14,7 +15,7 @@ from connection_api.queries import (
     next_candidate_statement,
     slice_params,
 )
-from connection_api.schemas import Connection, ConnectionPage, Contact, ContactPage, LocationPublic, PersonPublic
+from connection_api.schemas import Connection, ConnectionPage, Contact, ContactPage, PersonPublic
 from udaconnect_common.tables import person_table
 from udaconnect_common.timerange import TimeRange
 
@@ -22,6 +23,8 @@ from udaconnect_common.timerange import TimeRange
 # long, then as long as the last slice's pace says the page still needs (at most double). A busy floor
 # fills a page within minutes; an empty stretch (a night) is jumped over in one statement.
 FIRST_SLICE = timedelta(minutes=2)
+
+_CONNECTIONS = TypeAdapter(list[Connection])
 
 
 def _person(row: RowMapping) -> PersonPublic:
@@ -52,28 +55,28 @@ class SqlConnectionReader:
     ) -> ConnectionPage:
         # One row past the page tells whether another page follows.
         rows = await self._connections_by_slice(query, limit + 1, after)
-        # Built without validation: the values come typed from the database, and FastAPI validates the
-        # response on its way out anyway (validating here too took a quarter of a page's time in Python).
-        # A page's rows share a few dozen persons.
-        persons: dict[uuid.UUID, PersonPublic] = {}
-        connections = []
-        for row in rows[:limit]:
-            person = persons.get(row["person_id"])
-            if person is None:
-                person = persons[row["person_id"]] = PersonPublic.model_construct(
-                    id=row["person_id"],
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    company_name=row["company_name"],
-                )
-            location = LocationPublic.model_construct(
-                id=row["id"],
-                person_id=row["person_id"],
-                latitude=row["latitude"],
-                longitude=row["longitude"],
-                creation_time=row["creation_time"],
-            )
-            connections.append(Connection.model_construct(person=person, location=location))
+        # Validated in one call for the whole page (pydantic's core, in Rust): faster than building each
+        # model in Python, even without validation (model_construct).
+        connections = _CONNECTIONS.validate_python(
+            [
+                {
+                    "person": {
+                        "id": row["person_id"],
+                        "first_name": row["first_name"],
+                        "last_name": row["last_name"],
+                        "company_name": row["company_name"],
+                    },
+                    "location": {
+                        "id": row["id"],
+                        "person_id": row["person_id"],
+                        "latitude": row["latitude"],
+                        "longitude": row["longitude"],
+                        "creation_time": row["creation_time"],
+                    },
+                }
+                for row in rows[:limit]
+            ]
+        )
         return ConnectionPage(connections=connections, has_more=len(rows) > limit)
 
     async def _connections_by_slice(

@@ -34,8 +34,8 @@ depends_on: str | Sequence[str] | None = None
 # Kept literally here (migrations do not import application code, which may change later); the
 # same expression is ``udaconnect_common.tables.GRID_CELL_SQL``, checked equal by a test.
 GRID_CELL_SQL = (
-    "(floor(ST_Y(coordinate::geometry) * 10000)::bigint + 900000) * 4194304 "
-    "+ mod(floor(ST_X(coordinate::geometry) * 10000)::bigint + 1800000, 3600000)"
+    "(floor(ST_Y(coordinate::geometry) * 20000)::bigint + 1800000) * 8388608 "
+    "+ mod(floor(ST_X(coordinate::geometry) * 20000)::bigint + 3600000, 7200000)"
 )
 
 
