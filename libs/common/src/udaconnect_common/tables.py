@@ -21,7 +21,7 @@ SPACE_TIME_SQL = (
     "EXTRACT(epoch FROM creation_time - TIMESTAMPTZ '2024-01-01 00:00:00+00'))"
 )
 
-# ``location.grid_cell``: the cell of a fixed latitude/longitude grid the ping lies in, one ten-thousandth
+# ``location.grid_cell``: the cell of a fixed latitude/longitude grid the ping lies in, one twenty-thousandth
 # of a degree square (about 5.5 m north-south, 5.6 m x cos(latitude) east-west), as one number: row (from the
 # latitude) * GRID_ROW_STRIDE + column (from the longitude, taken round the antimeridian). With the time it
 # keys the btree the proximity queries search. Why: migration 0003.

@@ -7,7 +7,7 @@ Three steps, all in one statement:
 2. *candidates*: every other ping in that stretch in a grid cell that can hold a ping within D metres of
    one of mine, from the btree on (grid_cell, creation_time) (migration 0003): one descent per cell, then
    only the rows of that time. The cells are those of mine widened by D, rows and columns apart: a cell is
-   1/10,000 of a degree, at least 11.06 m north-south and 11 m x cos(latitude) east-west.
+   1/20,000 of a degree, at least 5.53 m north-south and 5.57 m x cos(latitude) east-west.
 3. *the exact check*: a straight-line distance in metres between ``space_time`` points (Earth-centred),
    equal to the spheroid's geodesic to under a micrometre at these distances, and the exact times. Each
    candidate is checked only against the own pings in its own cell of a finer grid of 2D-metre cubes,

@@ -9,8 +9,8 @@ answered it, but each search cost 0.1 to 0.3 ms even when it found nothing, and 
 for two minutes read 900 index pages: its boxes overlap heavily in a crowd, and the index grows in time
 order with no sorted build. A page of connections needs dozens of such searches per stretch of time.
 
-``grid_cell`` is the cell of a fixed latitude/longitude grid (1/10,000 of a degree: 11 m north-south,
-9 m east-west at 38 degrees) the ping lies in. A btree on (grid_cell, creation_time) holds each cell's
+``grid_cell`` is the cell of a fixed latitude/longitude grid (1/20,000 of a degree: 5.5 m north-south,
+4.4 m east-west at 38 degrees) the ping lies in. A btree on (grid_cell, creation_time) holds each cell's
 pings in time order, so "the pings of these cells in these two minutes" is one descent per cell (a few
 microseconds) followed by exactly the rows wanted. The queries list the cells within the distance of the
 person's pings, then check each candidate exactly (straight-line distance on ``space_time``).
