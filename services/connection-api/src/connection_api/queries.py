@@ -35,7 +35,6 @@ from sqlalchemy import (
     Select,
     Uuid,
     and_,
-    any_,
     bindparam,
     exists,
     func,
@@ -288,23 +287,32 @@ def _filed_by_cube(mine: CTE) -> CTE:
 
 
 def _candidates(reach: CTE, *, windowed: bool) -> CTE:
-    """Every other ping in the stretch read in a cell in reach, with its cell of the check grid."""
+    """Every other ping in a cell in reach, at a time an other ping there can have (in the stretch read, and
+    with a window, within a window of the own pings that reach the cell), with its cell of the check grid."""
     other = location_table.alias("other")
-    cells = [_check_cell(coordinate(other.c.space_time)) for coordinate in (func.ST_X, func.ST_Y, func.ST_Z)]
-    if windowed:
-        cells.append(_check_period(other.c.creation_time))
-    axes = (*_AXES, "t") if windowed else _AXES
-    return (
+    # One index search per cell, bounded by the cell's own times: reading a whole day with a window, a cell
+    # the person passed through at 9 is not read for the afternoon. OFFSET 0 keeps the subquery a lateral
+    # search per cell: flattened into a join, the planner could choose to scan and hash the whole table.
+    in_cell = (
         select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time, other.c.coordinate)
-        .add_columns(*(cell.label(f"cell_{axis}") for cell, axis in zip(cells, axes, strict=True)))
-        # An array of cells, not a join: the planner then always searches the (cell, time) index with it,
-        # whatever it guesses about the cells' number.
         .where(
-            other.c.grid_cell == any_(func.array(select(reach.c.grid_cell).scalar_subquery())),
-            other.c.creation_time >= _SLICE_START,
+            other.c.grid_cell == reach.c.grid_cell,
+            other.c.creation_time >= reach.c.seen_from,
+            other.c.creation_time <= reach.c.seen_until,
             other.c.creation_time < _SLICE_END,
             other.c.person_id != _PERSON_ID,
         )
+        .offset(0)
+        .lateral("in_cell")
+    )
+    cells = [_check_cell(coordinate(in_cell.c.space_time)) for coordinate in (func.ST_X, func.ST_Y, func.ST_Z)]
+    if windowed:
+        cells.append(_check_period(in_cell.c.creation_time))
+    axes = (*_AXES, "t") if windowed else _AXES
+    return (
+        select(in_cell)
+        .add_columns(*(cell.label(f"cell_{axis}") for cell, axis in zip(cells, axes, strict=True)))
+        .select_from(reach.join(in_cell, literal(True)))
         .cte("candidate")
         .prefix_with("MATERIALIZED")
     )
