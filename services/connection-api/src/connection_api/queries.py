@@ -5,9 +5,10 @@ Three steps, all in one statement:
 1. *mine*: the person's pings that can pair with an other ping in the stretch of time being read, from the
    btree on (person_id, creation_time).
 2. *candidates*: every other ping in that stretch in a grid cell that can hold a ping within D metres of
-   one of mine, from the btree on (grid_cell, creation_time) (migration 0003): one descent per cell, then
-   only the rows of that time. The cells are those of mine widened by D, rows and columns apart: a cell is
-   1/20,000 of a degree, at least 5.53 m north-south and 5.57 m x cos(latitude) east-west.
+   one of mine, from the btree on (grid_cell, creation_time) (migration 0003): one index search per cell,
+   bounded by the times an other ping there can have, then only those rows. The cells are those each own
+   ping's D-square overlaps; a cell is 1/20,000 of a degree, at least 5.53 m north-south and 5.57 m x
+   cos(latitude) east-west.
 3. *the exact check*: a straight-line distance in metres between ``space_time`` points (Earth-centred),
    equal to the spheroid's geodesic to under a micrometre at these distances, and the exact times. Each
    candidate is checked only against the own pings in its own cell of a finer grid of 2D-metre cubes,
@@ -353,7 +354,7 @@ def _near_pings_with_distance(*, windowed: bool) -> CTE:
     return (
         select(*columns, closest)
         .select_from(candidate.join(filed, _exactly_near(candidate, filed, windowed=windowed)))
-        # Near several own pings (with a window): once.
+        # Filed against more than once (several own pings, or several cubes' multipoints): once.
         .group_by(*columns)
         .cte("near")
     )
@@ -363,9 +364,8 @@ def _near_pings_with_distance(*, windowed: bool) -> CTE:
 def next_candidate_statement(*, windowed: bool) -> Select[Any]:
     """The earliest time from ``slice_start`` on (:func:`slice_params`) at which an other ping may be near
     the person (or a time before it: the reader starts at the later); NULL if there is none before
-    ``slice_end``. The reader jumps there over stretches with
-    nothing near (a night) in one statement. It may be a time the exact check then refuses, which costs a
-    short read, never a wrong answer.
+    ``slice_end``. The reader jumps there over stretches with nothing near (a night) in one statement. It
+    may be a time the exact check then refuses, which costs a short read, never a wrong answer.
 
     With a window, that is a window before the person's next ping: one lookup in the person's index. Without
     one, an other ping can be near at any time, so it is the first ping in a cell in reach of one of the
