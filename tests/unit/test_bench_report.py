@@ -2,12 +2,16 @@
 
 import re
 import signal
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from udaconnect_bench.cli import _interrupt
+from udaconnect_bench.connection import PageStatement, PageTrace, PersonDay
 from udaconnect_bench.ingest import uuid7_at, uuid7_time
 from udaconnect_bench.profiling import package_of, summarise
+from udaconnect_bench.report import page_trace_section
 from udaconnect_bench.stats import Summary, percentile
 from udaconnect_bench.targets import Better, Target
 from udaconnect_bench.wrk import parse_result
@@ -138,3 +142,26 @@ def test_a_second_interrupt_cannot_cut_the_benchs_cleanup_short() -> None:
     finally:
         signal.signal(signal.SIGINT, before[0])
         signal.signal(signal.SIGTERM, before[1])
+
+
+def test_a_first_page_trace_lists_its_statements_and_the_slowest_plan() -> None:
+    day = PersonDay(uuid.UUID(int=7), date(2026, 6, 2), pings=118, event_pings=400)
+    start = datetime(2026, 6, 2, 8, 0, tzinfo=UTC)
+    trace = PageTrace(
+        day,
+        seconds=0.040,
+        statements=[
+            PageStatement("jump", start.replace(hour=0), start.replace(hour=23), 1, 0.004),
+            PageStatement("read", start, start + timedelta(minutes=2), 1001, 0.030),
+        ],
+        slowest_plan="Limit (actual time=0.1..29.0 rows=1001 loops=1)",
+    )
+
+    section = page_trace_section(trace, "the slowest first page")
+
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines() if line[:2] == "| "]
+    assert cells[0] == ["#", "statement", "stretch (UTC)", "rows", "time"]
+    assert cells[2] == ["1", "jump", "06-02 00:00:00 to 06-02 23:00:00", "1", "4.0 ms"]
+    assert cells[3] == ["2", "read", "06-02 08:00:00 to 06-02 08:02:00", "1,001", "30 ms"]
+    assert "40 ms in all, 34 ms of it in its statements" in section
+    assert "Limit (actual time=0.1..29.0 rows=1001 loops=1)" in section

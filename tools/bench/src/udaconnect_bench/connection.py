@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 from psycopg import errors, sql
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from connection_api.adapters import SqlConnectionReader
@@ -143,6 +144,7 @@ class ServiceRuns:
     answers: dict[PersonDay, set[uuid.UUID]] = field(default_factory=dict)
     # The first page as the API reads it (largest page): FIRST_PAGE_ROUNDS rounds over the sample.
     first_page_seconds: list[float] = field(default_factory=list)
+    first_page_days: list[PersonDay] = field(default_factory=list)
 
     def first_page_summary(self) -> Summary:
         return Summary.of(self.first_page_seconds)
@@ -176,10 +178,26 @@ class ServiceQuery:
             return self.timeout_s, None
         return time.perf_counter() - started, rows
 
-    def explain(self, query: Proximity, limit: int = EVERYTHING) -> str:
-        statement, params = compiled_statement(query, limit)
-        rows = self._conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + statement, params).fetchall()
-        return "\n".join(str(row[0]) for row in rows)
+
+@dataclass(frozen=True, slots=True)
+class PageStatement:
+    """One statement a first page ran: the jump over an empty stretch, or the read of a stretch."""
+
+    kind: str
+    stretch_start: Any
+    stretch_end: Any
+    rows: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class PageTrace:
+    """Where a first page's time goes: its statements in order, and the plan of the slowest."""
+
+    person_day: PersonDay
+    seconds: float
+    statements: list[PageStatement]
+    slowest_plan: str
 
 
 class ServicePages:
@@ -200,6 +218,49 @@ class ServicePages:
         started = time.perf_counter()
         page = self._runner.run(self._reader.connections(query, limit, None))
         return time.perf_counter() - started, len(page.connections)
+
+    def trace(self, query: Proximity, limit: int, person_day: PersonDay) -> PageTrace:
+        """The first page again, each statement timed, then ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest."""
+        calls: list[tuple[str, dict[str, Any], int, float]] = []
+
+        def before(conn: Any, _cursor: Any, _statement: str, _parameters: Any, _context: Any, _many: bool) -> None:
+            conn.info["began"] = time.perf_counter()
+
+        def after(conn: Any, cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+            calls.append((statement, dict(parameters), cursor.rowcount, time.perf_counter() - conn.info.pop("began")))
+
+        sync_engine = self._engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", before)
+        event.listen(sync_engine, "after_cursor_execute", after)
+        try:
+            started = time.perf_counter()
+            self._runner.run(self._reader.connections(query, limit, None))
+            seconds = time.perf_counter() - started
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", before)
+            event.remove(sync_engine, "after_cursor_execute", after)
+        statements = [
+            # The read statement is the one that gives rows their page (its subquery ``on_page``).
+            PageStatement(
+                "read" if "on_page" in text_ else "jump",
+                params.get("slice_start"),
+                params.get("slice_end"),
+                rows,
+                elapsed,
+            )
+            for text_, params, rows, elapsed in calls
+            if "slice_start" in params
+        ]
+        slowest_text, slowest_params, _, _ = max(
+            (call for call in calls if "slice_start" in call[1]), key=lambda call: call[3]
+        )
+        plan = self._runner.run(self._explain(slowest_text, slowest_params))
+        return PageTrace(person_day, seconds, statements, plan)
+
+    async def _explain(self, statement: str, parameters: dict[str, Any]) -> str:
+        async with self._engine.connect() as connection:
+            result = await connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            return "\n".join(str(row[0]) for row in result)
 
     def close(self) -> None:
         self._runner.run(self._engine.dispose())
@@ -241,6 +302,7 @@ def run_combination(
         for person_day in days:
             elapsed, _ = pages.first_page(proximity(combination, person_day, event), HTTP_PAGE)
             runs.first_page_seconds.append(elapsed)
+            runs.first_page_days.append(person_day)
     log.info(
         "%s: %d runs, p50 %.0f ms, %d timeouts; first page p50 %.0f ms",
         combination.label,
@@ -261,9 +323,9 @@ class LegacyFull:
     run: legacy.LegacyRun
     service_seconds: list[float]
     service_ids: set[uuid.UUID]
-    explain: str
     # The first page of the same answer as the API reads it (largest page).
     first_page_seconds: list[float]
+    first_page_trace: PageTrace
 
     @property
     def service_median_s(self) -> float:
@@ -305,11 +367,11 @@ def legacy_full(
         seconds.append(elapsed)
         ids = {row[0] for row in rows}
     first_pages = [pages.first_page(query, HTTP_PAGE)[0] for _ in range(repeats)]
-    plan = service.explain(query)
+    trace = pages.trace(query, HTTP_PAGE, person_day)
     day_after = person_day.day + timedelta(days=1)
     log.info("legacy algorithm in full: %s (%d pings)", person_day, person_day.pings)
     run = legacy.run(legacy_conn, person_day.person_id, person_day.day, day_after, LEGACY_SEMANTICS.distance_m)
-    return LegacyFull(person_day, run, seconds, ids, plan, first_pages)
+    return LegacyFull(person_day, run, seconds, ids, first_pages, trace)
 
 
 @dataclass

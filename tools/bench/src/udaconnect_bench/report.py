@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from udaconnect_bench import connection, profiling
-from udaconnect_bench.connection import COPRESENCE, LEGACY_SEMANTICS
+from udaconnect_bench.connection import COPRESENCE, LEGACY_SEMANTICS, PageTrace
 from udaconnect_bench.ingest import BatchedWrite, HttpIngest
 from udaconnect_bench.run import SERVICES, BenchResult, ConnectionResults, IngestResults
 from udaconnect_bench.stats import Summary, percentile
@@ -268,6 +268,31 @@ def _plan(title: str, plan: str) -> str:
     return f"<details><summary>{title}</summary>\n\n```\n{plan}\n```\n\n</details>"
 
 
+def page_trace_section(trace: PageTrace, whose: str) -> str:
+    """A first page statement by statement, and the plan of its slowest statement."""
+    day = trace.person_day
+    rows = [
+        [
+            str(number),
+            statement.kind,
+            f"{statement.stretch_start:%m-%d %H:%M:%S} to {statement.stretch_end:%m-%d %H:%M:%S}",
+            f"{statement.rows:,}",
+            ms(statement.seconds),
+        ]
+        for number, statement in enumerate(trace.statements, start=1)
+    ]
+    in_sql = sum(statement.seconds for statement in trace.statements)
+    return (
+        f"The first page of {whose} (person {day.person_id}, {day.day}, {day.pings} pings), read again with each "
+        f"statement timed: {ms(trace.seconds)} in all, {ms(in_sql)} of it in its statements (the rest is Python: "
+        "building the page, the driver). A *jump* finds where something may be near next; a *read* reads a "
+        "stretch of the others' time.\n\n"
+        + table(["#", "statement", "stretch (UTC)", "rows", "time"], rows)
+        + "\n\n`EXPLAIN (ANALYZE, BUFFERS)` of the slowest statement:\n\n"
+        + _plan("plan", trace.slowest_plan)
+    )
+
+
 def where_the_time_goes(result: BenchResult) -> str:
     missed = [t for t in result.targets if not t.passed]
     if not missed:
@@ -277,18 +302,9 @@ def where_the_time_goes(result: BenchResult) -> str:
     for target in missed:
         parts.append(f"### {target.name}: {target.measured_text} (goal {target.goal_text})")
         if target.name == "connection-vs-legacy" and conn is not None:
-            parts.append(
-                "PostgreSQL does the work (the statement is one round trip). `EXPLAIN (ANALYZE, BUFFERS)` of the "
-                "service's statement for the legacy comparison's person-day:\n\n"
-                + _plan("plan: 1 day, 5 m, no window", conn.legacy_full.explain)
-            )
+            parts.append(page_trace_section(conn.legacy_full.first_page_trace, "the legacy comparison's person-day"))
         elif target.name == "copresence-p95" and conn is not None:
-            day = conn.copresence_explain_person_day
-            parts.append(
-                f"`EXPLAIN (ANALYZE, BUFFERS)` of the co-presence statement for the sample's median person-day "
-                f"(person {day.person_id}, {day.day}, {day.pings} pings):\n\n"
-                + _plan("plan: 1 day, 5 m, 5 min window", conn.copresence_explain)
-            )
+            parts.append(page_trace_section(conn.copresence_trace, "the slowest first page of the sample"))
         elif target.name == "memory-peak-rss":
             parts.append("See the memory table: the peak is the sum over the service's processes.")
         profiles = result.profiles.get(target.name)

@@ -47,8 +47,8 @@ class ConnectionResults:
     runs: dict[Combination, connection.ServiceRuns]
     legacy_per_ping: dict[tuple[bool, float], connection.LegacyPerPing]
     http: connection.HttpRuns
-    copresence_explain: str
-    copresence_explain_person_day: connection.PersonDay
+    # Where the slowest co-presence first page's time went.
+    copresence_trace: connection.PageTrace
 
     def legacy_estimates(self, combination: Combination) -> list[float]:
         per_ping = self.legacy_per_ping[(combination.whole_event, combination.distance_m)]
@@ -244,9 +244,10 @@ def _connection(
                     runs[combination].answers,
                     jit_off_too=combination == LEGACY_SEMANTICS,
                 )
-        by_size = sorted(sample, key=lambda d: (d.pings, d.person_id))
-        explain_day = by_size[len(by_size) // 2]
-        explain = service.explain(connection.proximity(COPRESENCE, explain_day, event))
+        copresence = runs[COPRESENCE]
+        slowest = max(range(len(copresence.first_page_seconds)), key=copresence.first_page_seconds.__getitem__)
+        slowest_day = copresence.first_page_days[slowest]
+        trace = pages.trace(connection.proximity(COPRESENCE, slowest_day, event), connection.HTTP_PAGE, slowest_day)
         sampler.phase("connection: HTTP")
         http = connection.http_endpoint(
             stack.url("connection-api"),
@@ -261,7 +262,7 @@ def _connection(
     finally:
         service.close()
         pages.close()
-    return ConnectionResults(sample, event, legacy_full, runs, per_ping, http, explain, explain_day)
+    return ConnectionResults(sample, event, legacy_full, runs, per_ping, http, trace)
 
 
 def _profiles(
