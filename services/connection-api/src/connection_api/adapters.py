@@ -85,14 +85,14 @@ class SqlConnectionReader:
         """Up to ``wanted`` rows, read stretch after stretch of the others' time, so a page costs what its rows
         cost rather than what the whole answer costs (a day without a window can be 200,000 rows)."""
         rows: list[RowMapping] = []
-        start: datetime | None = query.period.start if after is None else max(query.period.start, after[0])
+        first = query.period.start if after is None else max(query.period.start, after[0])
         span = FIRST_SLICE
         windowed = query.window is not None
         read = connections_page_statement(windowed=windowed, with_cursor=after is not None)
         jump = next_candidate_statement(windowed=windowed)
         async with self._engine.connect() as connection:
             # First to the earliest other ping that may be near: over the night before, in one statement.
-            start = await self._next_candidate(connection, jump, query, start)
+            start = await self._next_candidate(connection, jump, query, first)
             while start is not None and len(rows) < wanted:
                 others = TimeRange(start, min(start + span, query.period.end))
                 found = (
@@ -110,11 +110,9 @@ class SqlConnectionReader:
 
     @staticmethod
     async def _next_candidate(
-        connection: AsyncConnection, jump: Select[Any], query: Proximity, start: datetime | None
+        connection: AsyncConnection, jump: Select[Any], query: Proximity, start: datetime
     ) -> datetime | None:
         """The time of the earliest other ping from ``start`` on that may be near; None if there is none."""
-        if start is None:
-            return None
         found: datetime | None = (
             await connection.execute(jump, slice_params(query, TimeRange(start, query.period.end)))
         ).scalar()

@@ -287,6 +287,18 @@ def _filed_by_cube(mine: CTE) -> CTE:
     return filed.where(*reached).cte("filed").prefix_with("MATERIALIZED")
 
 
+def _in_reach(other: Any, reach: CTE) -> list[ColumnElement[bool]]:
+    """An other person's ping in a cell of ``reach`` (one per row: a lateral search), at a time an other ping
+    there can have, before the end of the stretch read."""
+    return [
+        other.c.grid_cell == reach.c.grid_cell,
+        other.c.creation_time >= reach.c.seen_from,
+        other.c.creation_time <= reach.c.seen_until,
+        other.c.creation_time < _SLICE_END,
+        other.c.person_id != _PERSON_ID,
+    ]
+
+
 def _candidates(reach: CTE, *, windowed: bool) -> CTE:
     """Every other ping in a cell in reach, at a time an other ping there can have (in the stretch read, and
     with a window, within a window of the own pings that reach the cell), with its cell of the check grid."""
@@ -296,13 +308,7 @@ def _candidates(reach: CTE, *, windowed: bool) -> CTE:
     # search per cell: flattened into a join, the planner could choose to scan and hash the whole table.
     in_cell = (
         select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time, other.c.coordinate)
-        .where(
-            other.c.grid_cell == reach.c.grid_cell,
-            other.c.creation_time >= reach.c.seen_from,
-            other.c.creation_time <= reach.c.seen_until,
-            other.c.creation_time < _SLICE_END,
-            other.c.person_id != _PERSON_ID,
-        )
+        .where(*_in_reach(other, reach))
         .offset(0)
         .lateral("in_cell")
     )
@@ -381,13 +387,7 @@ def next_candidate_statement(*, windowed: bool) -> Select[Any]:
     other = location_table.alias("other")
     first_in_cell = (
         select(other.c.creation_time)
-        .where(
-            other.c.grid_cell == reach.c.grid_cell,
-            other.c.creation_time >= reach.c.seen_from,
-            other.c.creation_time <= reach.c.seen_until,
-            other.c.creation_time < _SLICE_END,
-            other.c.person_id != _PERSON_ID,
-        )
+        .where(*_in_reach(other, reach))
         .order_by(other.c.creation_time)
         .limit(1)
         .lateral("first_in_cell")
