@@ -169,3 +169,27 @@ def test_a_database_outage_is_a_503_with_retry_after() -> None:
     assert response.status_code == 503
     assert response.json()["title"] == "Database unavailable"
     assert "Retry-After" in response.headers
+
+
+def test_geojson_pages_are_the_other_pings_lon_lat_with_the_same_links(client: TestClient) -> None:
+    params = {"start_date": "2026-06-01", "end_date": "2026-06-01", "limit": 3}
+    geojson = client.get(URL, params=params, headers={"Accept": "application/geo+json"})
+    plain = client.get(URL, params=params)
+
+    assert geojson.status_code == 200
+    assert geojson.headers["content-type"] == "application/geo+json"
+    assert "Accept" in geojson.headers["vary"]
+    assert "Accept" in plain.headers["vary"]
+    assert geojson.headers["link"] == plain.headers["link"]
+    collection = geojson.json()
+    assert collection["type"] == "FeatureCollection"
+    assert [f["id"] for f in collection["features"]] == [c["location"]["id"] for c in plain.json()]
+    feature = collection["features"][0]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [2.0, 1.0]}  # [longitude, latitude]
+    assert feature["properties"]["person"] == {
+        "id": str(OTHER.id),
+        "first_name": "O",
+        "last_name": "Ther",
+        "company_name": "C",
+    }
+    assert feature["properties"]["creation_time"] == "2026-06-01T09:00:00Z"

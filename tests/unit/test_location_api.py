@@ -130,3 +130,47 @@ def test_bad_query_parameters_are_422(client: TestClient, params: dict[str, str]
     response = client.get("/api/locations", params=params)
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+def test_geojson_is_a_feature_collection_paged_like_the_array(client: TestClient, reader: FakeReader) -> None:
+    person = uuid.uuid4()
+    reader.locations = [
+        LocationPublic(
+            id=uuid.uuid4(),
+            person_id=person,
+            latitude=37.5 + i / 1000,
+            longitude=-122.25,
+            creation_time=datetime(2026, 6, 1, 10, i, tzinfo=UTC),
+        )
+        for i in range(5)
+    ]
+    params = {"person_id": str(person), "start_date": "2026-06-01", "end_date": "2026-06-01", "limit": 2}
+    seen: list[str] = []
+    url: str | None = "/api/locations"
+    while url is not None:
+        response = client.get(
+            url, params=params if url == "/api/locations" else None, headers={"Accept": "application/geo+json"}
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/geo+json"
+        body = response.json()
+        assert body["type"] == "FeatureCollection"
+        seen.extend(feature["id"] for feature in body["features"])
+        url = response.links["next"]["url"] if "next" in response.links else None
+
+    assert seen == [str(loc.id) for loc in reader.locations]
+    first = client.get("/api/locations", params=params, headers={"Accept": "application/geo+json"}).json()["features"][
+        0
+    ]
+    assert first["geometry"]["coordinates"] == [-122.25, 37.5]
+    assert first["properties"] == {"person_id": str(person), "creation_time": "2026-06-01T10:00:00Z"}
+
+
+def test_the_openapi_document_describes_both_representations(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    content = document["paths"]["/api/locations"]["get"]["responses"]["200"]["content"]
+    assert content["application/json"]["schema"]["items"] == {"$ref": "#/components/schemas/LocationPublic"}
+    assert content["application/geo+json"]["schema"] == {"$ref": "#/components/schemas/LocationFeatureCollection"}
+    schemas = document["components"]["schemas"]
+    assert schemas["PointGeometry"]["properties"]["coordinates"]["description"].startswith("[longitude, latitude]")
+    assert "type" in schemas["LocationFeature"]["required"]

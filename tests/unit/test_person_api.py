@@ -30,6 +30,7 @@ class FakePublisher:
 class FakeReader:
     def __init__(self) -> None:
         self.persons: dict[uuid.UUID, PersonPublic] = {}
+        self.searches: list[str] = []
         self.down = False
 
     async def get(self, person_id: uuid.UUID) -> PersonPublic | None:
@@ -37,8 +38,14 @@ class FakeReader:
             raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
         return self.persons.get(person_id)
 
-    async def list_page(self, limit: int, after: tuple[str, str, uuid.UUID] | None) -> PersonPage:
+    async def list_page(
+        self, limit: int, after: tuple[str, str, uuid.UUID] | None, search: str | None = None
+    ) -> PersonPage:
         ordered = sorted(self.persons.values(), key=lambda p: (p.last_name, p.first_name, p.id))
+        if search is not None:
+            self.searches.append(search)
+            needle = search.lower()
+            ordered = [p for p in ordered if needle in f"{p.first_name} {p.last_name} | {p.company_name}".lower()]
         if after is not None:
             ordered = [p for p in ordered if (p.last_name, p.first_name, p.id) > after]
         return PersonPage(persons=ordered[:limit], has_more=len(ordered) > limit)
@@ -210,3 +217,28 @@ def test_openapi_documents_the_errors(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"202", "422", "503"} <= set(paths["/api/persons"]["post"]["responses"])
     assert {"404", "422"} <= set(paths["/api/persons/{person_id}"]["get"]["responses"])
+
+
+def test_search_passes_the_trimmed_text_and_pages_within_the_matches(client: TestClient, reader: FakeReader) -> None:
+    _seed(reader, 12)  # First0..2 x Last0..3
+    first = client.get("/api/persons", params={"q": "  first1 ", "limit": 2})
+    assert first.status_code == 200
+    assert reader.searches[-1] == "first1"
+    second = client.get(first.links["next"]["url"])
+    names = {p["first_name"] for p in first.json() + second.json()}
+    assert names == {"First1"}
+    assert "q=" in first.links["next"]["url"], "the next page keeps the search"
+
+
+@pytest.mark.parametrize("q", ["", "x" * 101, "a\x00b"])
+def test_bad_search_text_is_a_422(client: TestClient, reader: FakeReader, q: str) -> None:
+    response = client.get("/api/persons", params={"q": q})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "q"]
+    assert reader.searches == []
+
+
+def test_a_blank_search_lists_everyone(client: TestClient, reader: FakeReader) -> None:
+    _seed(reader, 3)
+    assert len(client.get("/api/persons", params={"q": "   "}).json()) == 3
+    assert reader.searches == []

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from udaconnect_common.geojson import register_schemas
 from udaconnect_common.paging import InvalidCursor
 from udaconnect_common.settings import ApiSettings
 
@@ -228,9 +229,11 @@ def create_api(
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
     state: Mapping[str, object] | None = None,
+    extra_schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
     """A FastAPI app with what every UdaConnect API has: problem details, /health, /ready, /metrics,
-    a request body limit and CORS for the web front end. Resources are closed by ``on_shutdown``."""
+    a request body limit and CORS for the web front end. Resources are closed by ``on_shutdown``.
+    ``extra_schemas``: models of alternative representations (GeoJSON) the OpenAPI document describes."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -251,6 +254,7 @@ def create_api(
     install_problem_handlers(app)
     install_health_routes(app, readiness_checks)
     install_metrics(app)
+    register_schemas(app, extra_schemas)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     if cors_origins:
         app.add_middleware(

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from connection_api.ports import ConnectionReader
 from connection_api.routes import router
+from udaconnect_common.geojson import ConnectionFeatureCollection
 from udaconnect_common.http import ShutdownHook, create_api
 
 
@@ -24,5 +25,6 @@ def create_app(
         max_body_bytes=max_body_bytes,
         cors_origins=cors_origins,
         on_shutdown=on_shutdown,
+        extra_schemas=[ConnectionFeatureCollection],
         state={"reader": reader},
     )

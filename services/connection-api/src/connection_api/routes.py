@@ -5,10 +5,18 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from connection_api.ports import ConnectionReader
 from connection_api.queries import Proximity
 from connection_api.schemas import Connection, Contact
+from udaconnect_common.geojson import (
+    ConnectionFeatureCollection,
+    feature_collection_response,
+    geojson_list_response,
+    location_feature,
+    wants_geojson,
+)
 from udaconnect_common.http import ProblemError, invalid_parameter, problem_responses
 from udaconnect_common.paging import encode_cursor, next_link, read_cursor
 from udaconnect_common.timerange import EndDate, InvalidTimeRange, StartDate, time_range
@@ -87,9 +95,12 @@ ProximityDep = Annotated[Proximity, Depends(proximity)]
         "Every ping of another person within `distance` metres of one of the person's own pings. "
         + _RANGE_DOC
         + " Each other ping appears once, ordered by time then id; `location` is the other person's ping. "
-        'Paged: a `Link: <...>; rel="next"` header holds the next page; none means the last page.'
+        'Paged: a `Link: <...>; rel="next"` header holds the next page; none means the last page. '
+        "With `Accept: application/geo+json` the page is a GeoJSON FeatureCollection of the other persons' "
+        "pings (`[longitude, latitude]`, the other person in each feature's properties), paged the same way."
     ),
-    responses=problem_responses(404, 422),
+    response_model=list[Connection],
+    responses={**geojson_list_response(ConnectionFeatureCollection), **problem_responses(404, 422)},
 )
 async def list_connections(
     request: Request,
@@ -98,12 +109,19 @@ async def list_connections(
     query: ProximityDep,
     limit: Limit = PAGE_SIZE_DEFAULT,
     cursor: Cursor = None,
-) -> list[Connection]:
+) -> list[Connection] | JSONResponse:
     after = read_cursor(cursor, datetime.fromisoformat, uuid.UUID)
     page = await reader.connections(query, limit, after)
     if page.has_more:
         last = page.connections[-1].location
         response.headers["Link"] = next_link(request.url, encode_cursor([last.creation_time.isoformat(), last.id]))
+    if wants_geojson(request):
+        features = (
+            location_feature(connection.location, person=connection.person.model_dump(mode="json"))
+            for connection in page.connections
+        )
+        return feature_collection_response(features, response.headers.get("link"))
+    response.headers["Vary"] = "Accept"
     return page.connections
 
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from location_api.ports import LocationPublisher, LocationReader
 from location_api.routes import router
+from udaconnect_common.geojson import LocationFeatureCollection
 from udaconnect_common.http import ShutdownHook, create_api
 
 
@@ -25,5 +26,6 @@ def create_app(
         max_body_bytes=max_body_bytes,
         cors_origins=cors_origins,
         on_shutdown=on_shutdown,
+        extra_schemas=[LocationFeatureCollection],
         state={"publisher": publisher, "reader": reader},
     )

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from location_api.ports import LocationPublisher, LocationReader
 from location_api.schemas import (
@@ -12,6 +13,13 @@ from location_api.schemas import (
     LocationBatchCreate,
     LocationCreate,
     LocationPublic,
+)
+from udaconnect_common.geojson import (
+    LocationFeatureCollection,
+    feature_collection_response,
+    geojson_list_response,
+    location_feature,
+    wants_geojson,
 )
 from udaconnect_common.http import ProblemError, broker_unavailable, invalid_parameter, problem_responses
 from udaconnect_common.ids import LOCATION_ID_NAMESPACE, id_for_idempotency_key, new_id
@@ -124,9 +132,12 @@ async def batch_is_post_only() -> None:
     summary="A person's locations in a time range",
     description=(
         "The person's pings ordered by time (then id). Paged: when more follow, the "
-        '`Link: <...>; rel="next"` header holds the next page\'s URL; no such header means the last page.'
+        '`Link: <...>; rel="next"` header holds the next page\'s URL; no such header means the last page. '
+        "With `Accept: application/geo+json` the page is a GeoJSON FeatureCollection of points "
+        "(`[longitude, latitude]`), paged the same way."
     ),
-    responses=problem_responses(422),
+    response_model=list[LocationPublic],
+    responses={**geojson_list_response(LocationFeatureCollection), **problem_responses(422)},
 )
 async def list_locations(
     request: Request,
@@ -137,7 +148,7 @@ async def list_locations(
     end_date: EndDate,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Page size")] = PAGE_SIZE_DEFAULT,
     cursor: Annotated[str | None, Query(max_length=2048, description="Opaque cursor from a next link")] = None,
-) -> list[LocationPublic]:
+) -> list[LocationPublic] | JSONResponse:
     try:
         period = time_range(start_date, end_date)
     except InvalidTimeRange as exc:
@@ -147,6 +158,9 @@ async def list_locations(
     if page.has_more:
         last = page.locations[-1]
         response.headers["Link"] = next_link(request.url, encode_cursor([last.creation_time.isoformat(), last.id]))
+    if wants_geojson(request):
+        return feature_collection_response(map(location_feature, page.locations), response.headers.get("link"))
+    response.headers["Vary"] = "Accept"
     return page.locations
 
 

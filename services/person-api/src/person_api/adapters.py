@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import func, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from person_api.schemas import PersonPage, PersonPublic
@@ -40,6 +40,11 @@ _PUBLIC_COLUMNS = (
 )
 
 
+def like_escape(text: str) -> str:
+    """``text`` as a LIKE pattern that matches only itself: its wildcards and the escape character escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class SqlPersonReader:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -49,9 +54,23 @@ class SqlPersonReader:
             row = (await connection.execute(select(*_PUBLIC_COLUMNS).where(person_table.c.id == person_id))).first()
         return None if row is None else PersonPublic.model_validate(row._mapping)
 
-    async def list_page(self, limit: int, after: tuple[str, str, uuid.UUID] | None) -> PersonPage:
+    async def list_page(
+        self, limit: int, after: tuple[str, str, uuid.UUID] | None, search: str | None = None
+    ) -> PersonPage:
         order = (person_table.c.last_name, person_table.c.first_name, person_table.c.id)
         query = select(*_PUBLIC_COLUMNS).order_by(*order).limit(limit + 1)
+        if search is not None:
+            # Walks the name-order index and filters: its cost is bounded by the person table (no
+            # pattern is expensive to match), and a page of common matches stops early.
+            pattern = f"%{like_escape(search)}%"
+            # "Taco Fargo" finds Taco Fargo: the full name, as people type it.
+            full_name = func.concat_ws(" ", person_table.c.first_name, person_table.c.last_name)
+            query = query.where(
+                or_(
+                    full_name.ilike(pattern, escape="\\"),
+                    person_table.c.company_name.ilike(pattern, escape="\\"),
+                )
+            )
         if after is not None:
             # Keyset paging: stable under concurrent inserts, and as cheap on page 1000 as on page 1.
             query = query.where(tuple_(*order) > tuple_(*after))

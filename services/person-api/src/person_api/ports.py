@@ -20,8 +20,11 @@ class PersonPublisher(Protocol):
 class PersonReader(Protocol):
     async def get(self, person_id: uuid.UUID) -> PersonPublic | None: ...
 
-    async def list_page(self, limit: int, after: tuple[str, str, uuid.UUID] | None) -> PersonPage:
-        """Persons ordered by (last_name, first_name, id), strictly after the given sort key."""
+    async def list_page(
+        self, limit: int, after: tuple[str, str, uuid.UUID] | None, search: str | None = None
+    ) -> PersonPage:
+        """Persons ordered by (last_name, first_name, id), strictly after the given sort key; with ``search``,
+        only those whose first, last or company name contains it, case-insensitively."""
         ...
 
     async def check(self) -> None:

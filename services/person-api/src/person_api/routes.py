@@ -14,6 +14,7 @@ from udaconnect_common.paging import encode_cursor, next_link, read_cursor
 
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
+SEARCH_MAX_LENGTH = 100
 
 
 # async def, not def: FastAPI runs a plain def dependency in its thread pool, a thread hop per request.
@@ -69,7 +70,8 @@ async def create_person(
     summary="List persons",
     description=(
         "Persons ordered by last name, first name, then id. Paged: when more persons follow, the "
-        '`Link: <...>; rel="next"` header holds the next page\'s URL; no such header means the last page.'
+        '`Link: <...>; rel="next"` header holds the next page\'s URL; no such header means the last page. '
+        "With `q`, only the persons whose first name, last name or company contains it (any case)."
     ),
     responses=problem_responses(422),
 )
@@ -81,9 +83,21 @@ async def list_persons(
     cursor: Annotated[
         str | None, Query(max_length=2048, description="Opaque cursor from a previous page's next link")
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=SEARCH_MAX_LENGTH,
+            # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+            pattern=r"^[^\x00]*$",
+            description="Search: part of the full name (first and last) or of the company name, any case",
+            examples=["fargo"],
+        ),
+    ] = None,
 ) -> list[PersonPublic]:
     after = read_cursor(cursor, str, str, uuid.UUID)
-    page = await reader.list_page(limit, after)
+    search = q.strip() if q is not None else ""
+    page = await reader.list_page(limit, after, search or None)
     if page.has_more:
         last = page.persons[-1]
         response.headers["Link"] = next_link(request.url, encode_cursor([last.last_name, last.first_name, last.id]))
