@@ -4,13 +4,22 @@ Used by ``make up`` (fixed, documented ports, run folder ``.run/``) and by the i
 ports, a temporary folder), so both run exactly the same components the same way.
 """
 
+import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
+import psycopg
+
+from udaconnect_demo import SMALL, LoadReport, generate, load
+from udaconnect_demo.floor_plan import floor_plan_geojson
 from udaconnect_devstack._process import run_checked
+from udaconnect_devstack.errors import InfrastructureError
+from udaconnect_devstack.frontend import FrontendConfig, ensure_built
 from udaconnect_devstack.kafka import KafkaBroker, ensure_kafka_libs
 from udaconnect_devstack.ports import free_ports
 from udaconnect_devstack.postgres import PostgresServer
@@ -66,9 +75,12 @@ class LocalStack:
         *,
         log_level: str = "INFO",
         service_env: Mapping[str, Mapping[str, str]] | None = None,
+        frontend: bool = False,
     ) -> None:
-        """``service_env``: extra environment per service name (tests shorten timeouts with it)."""
+        """``service_env``: extra environment per service name (tests shorten timeouts with it).
+        ``frontend``: also build (when its sources changed) and serve the web front end."""
         self.run_dir = run_dir.absolute()
+        self.with_frontend = frontend
         self.service_env = {name: dict(env) for name, env in (service_env or {}).items()}
         self.ports = ports
         self.log_level = log_level
@@ -105,10 +117,21 @@ class LocalStack:
             "person-api": self.ports.person_api,
             "location-api": self.ports.location_api,
             "connection-api": self.ports.connection_api,
+            "frontend": self.ports.frontend,
         }[service]
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.http_port(service)}"
+
+    def frontend_origins(self) -> list[str]:
+        return [f"http://localhost:{self.ports.frontend}", f"http://127.0.0.1:{self.ports.frontend}"]
+
+    def api_env(self, name: str) -> dict[str, str]:
+        env = {"HTTP_PORT": str(self.http_port(name)), "DATABASE_URL": self.reader_url}
+        if "CORS_ALLOW_ORIGINS" not in os.environ:
+            # The browser calls the APIs from the front end's origin, whichever port it was given.
+            env["CORS_ALLOW_ORIGINS"] = json.dumps(self.frontend_origins())
+        return env
 
     def common_env(self) -> dict[str, str]:
         return {
@@ -170,14 +193,41 @@ class LocalStack:
                 http_ready(f"http://127.0.0.1:{self.ports.consumer_metrics}/metrics"),
             ),
             *(
-                spec(
-                    name,
-                    {"HTTP_PORT": str(self.http_port(name)), "DATABASE_URL": self.reader_url},
-                    http_ready(f"{self.url(name)}/health"),
-                )
+                spec(name, self.api_env(name), http_ready(f"{self.url(name)}/health"))
                 for name in ("person-api", "location-api", "connection-api")
             ),
+            *([self.frontend_spec()] if self.with_frontend else []),
         ]
+
+    def frontend_spec(self) -> ServiceProcess:
+        """The front end's server, with its /config.json and the demo venue's floor plan in the run folder."""
+        folder = self.run_dir / "frontend"
+        folder.mkdir(parents=True, exist_ok=True)
+        config = FrontendConfig(
+            person_api_url=f"http://localhost:{self.ports.person_api}",
+            location_api_url=f"http://localhost:{self.ports.location_api}",
+            connection_api_url=f"http://localhost:{self.ports.connection_api}",
+            venue_url="/venue.geojson",
+            event_name="UdaConnect demo conference",
+            event_start_date=SMALL.start_day.isoformat(),
+            event_end_date=(SMALL.start_day + timedelta(days=SMALL.days - 1)).isoformat(),
+        )
+        (folder / "config.json").write_text(json.dumps(asdict(config), indent=2))
+        (folder / "venue.geojson").write_text(json.dumps(floor_plan_geojson(SMALL)))
+        return ServiceProcess(
+            name="frontend",
+            argv=[
+                venv_script("udaconnect-frontend"),
+                *("--dist", str(REPO_ROOT / "frontend" / "dist")),
+                *("--port", str(self.ports.frontend)),
+                *("--config", str(folder / "config.json")),
+                *("--venue", str(folder / "venue.geojson")),
+            ],
+            env=self.service_env.get("frontend", {}),
+            log_path=self.logs_dir / "frontend.log",
+            cwd=REPO_ROOT,
+            ready=http_ready(f"{self.url('frontend')}/config.json"),
+        )
 
     def start_services(self, names: Iterable[str] | None = None) -> None:
         wanted = set(names) if names is not None else None
@@ -192,9 +242,23 @@ class LocalStack:
 
     def start(self) -> None:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
+        if self.with_frontend:
+            # First: a broken build should stop the start before anything runs.
+            ensure_built(REPO_ROOT / "frontend")
         self.start_infrastructure()
         self.migrate()
         self.start_services()
+
+    def load_demo_and_wait(self, timeout: float = 120.0) -> LoadReport:
+        """Load the small demo conference through the real write path; return once every ping is stored."""
+        report = load(generate(SMALL), self.url("person-api"), self.url("location-api"))
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.owner_libpq_dsn, autocommit=True) as db:
+            while (db.execute("SELECT count(*) FROM location").fetchone() or (0,))[0] < report.pings:
+                if time.monotonic() > deadline:
+                    raise InfrastructureError(f"the demo conference was not stored within {timeout:.0f} s")
+                time.sleep(0.5)
+        return report
 
     def stop(self) -> None:
         """Services first (they drain), then Kafka, then PostgreSQL. Data is kept for the next start."""

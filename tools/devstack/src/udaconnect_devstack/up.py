@@ -83,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="udaconnect-up", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT / ".run", help="data and logs (kept)")
     parser.add_argument("--no-demo", action="store_true", help="do not load the small demo conference")
+    parser.add_argument("--no-frontend", action="store_true", help="do not build and serve the web front end")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -96,7 +97,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, request_stop)
 
     ports = StackPorts.from_environment()
-    stack = LocalStack(args.run_dir, ports)
+    stack = LocalStack(args.run_dir, ports, frontend=not args.no_frontend)
     try:
         stack.start()
         if not args.no_demo:
@@ -134,6 +135,7 @@ def print_urls(stack: LocalStack) -> None:
     lines = [
         "",
         "UdaConnect is running. Ctrl-C stops everything (data is kept).",
+        *([f"  front end       http://localhost:{ports.frontend}/"] if stack.with_frontend else []),
         f"  person-api      http://localhost:{ports.person_api}/api/persons   docs: http://localhost:{ports.person_api}/docs",
         f"  location-api    http://localhost:{ports.location_api}/api/locations   docs: http://localhost:{ports.location_api}/docs",
         f"  connection-api  http://localhost:{ports.connection_api}/api/persons/<id>/connection   docs: http://localhost:{ports.connection_api}/docs",
