@@ -192,7 +192,8 @@ class ChildServer:
     def start(self, timeout: float) -> None:
         raise NotImplementedError
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """Stop gracefully; the exit status, or None when it was not running."""
         raise NotImplementedError
 
     def kill(self) -> None:

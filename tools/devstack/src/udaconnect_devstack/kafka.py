@@ -242,13 +242,14 @@ class KafkaBroker(ChildServer):
             "Kafka ready on %s after %.1fs (pid %d)", self.bootstrap_servers, time.monotonic() - started, self._proc.pid
         )
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (controlled shutdown, logs flushed); SIGKILL after `timeout`. Data is kept."""
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM (controlled shutdown, logs flushed); SIGKILL after `timeout`. Data is kept. The exit status."""
         proc = self._proc
         if proc is None:
-            return
-        stop_process(proc, name="kafka", graceful_signal=signal.SIGTERM, timeout=timeout)
+            return None
+        status = stop_process(proc, name="kafka", graceful_signal=signal.SIGTERM, timeout=timeout)
         self._proc = None
+        return status
 
     # -- topics ------------------------------------------------------------------------------------
 

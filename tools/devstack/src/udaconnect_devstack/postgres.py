@@ -178,16 +178,17 @@ class PostgresServer(ChildServer):
             self._proc.pid,
         )
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0) -> int | None:
         """Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit); SIGKILL after `timeout`.
 
-        The data directory is kept.
+        The data directory is kept. Returns the postmaster's exit status (None when it was not running).
         """
         proc = self._proc
         if proc is None:
-            return
-        stop_process(proc, name="postgres", graceful_signal=signal.SIGINT, timeout=timeout)
+            return None
+        status = stop_process(proc, name="postgres", graceful_signal=signal.SIGINT, timeout=timeout)
         self._proc = None
+        return status
 
     # -- connection strings ------------------------------------------------------------------------
 
