@@ -19,7 +19,8 @@ from geographiclib.geodesic import Geodesic
 from psycopg import sql
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
-from connection_api.queries import Proximity, connections_statement, next_candidate_statement, slice_params
+from connection_api.proximity import Proximity
+from connection_api.queries import connections_statement, next_candidate_statement, slice_params
 from udaconnect_common.timerange import time_range
 from udaconnect_devstack.stack import LocalStack
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from connection_api.adapters import FIRST_SLICE, _next_span
 from connection_api.app import create_app
-from connection_api.queries import Proximity
+from connection_api.proximity import Proximity
 from connection_api.schemas import Connection, ConnectionPage, ContactPage, LocationPublic, PersonPublic
 
 SUBJECT = uuid.uuid4()

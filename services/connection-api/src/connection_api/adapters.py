@@ -8,8 +8,8 @@ from pydantic import TypeAdapter
 from sqlalchemy import RowMapping, Select, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from connection_api.proximity import Proximity
 from connection_api.queries import (
-    Proximity,
     connections_page_statement,
     contacts_statement,
     next_candidate_statement,

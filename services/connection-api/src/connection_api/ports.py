@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
-from connection_api.queries import Proximity
+from connection_api.proximity import Proximity
 from connection_api.schemas import ConnectionPage, ContactPage
 
 

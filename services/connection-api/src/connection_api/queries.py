@@ -21,8 +21,7 @@ The legacy service ran one full-table scan per own ping, with latitude and longi
 import functools
 import math
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -45,6 +44,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from connection_api.proximity import Proximity
 from udaconnect_common.tables import (
     GRID_CELLS_PER_DEGREE,
     GRID_COLUMNS,
@@ -63,21 +63,6 @@ EQUATORIAL_RADIUS_M = 6_378_137.0
 # The search reaches this much further than D, so that rounding never loses a ping on the edge (the
 # exact check decides; a wider search only reads a few more candidates).
 REACH_MARGIN_M = 0.01
-
-
-@dataclass(frozen=True, slots=True)
-class Proximity:
-    person_id: uuid.UUID
-    period: TimeRange
-    distance_m: float
-    # Co-presence: the other ping must also be within this time of the person's ping.
-    window: timedelta | None
-
-    @property
-    def effective_window(self) -> timedelta:
-        # Without a window every pair in the range qualifies, and no two pings in the range are further
-        # apart than its length: so "no window" is the range's length, and one time condition serves both.
-        return self.window if self.window is not None else self.period.length
 
 
 # Every value of a request is bound, none built in: a statement is built and compiled once for each shape

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from connection_api.ports import ConnectionReader
-from connection_api.queries import Proximity
+from connection_api.proximity import Proximity
 from connection_api.schemas import Connection, Contact
 from udaconnect_common.geojson import (
     ConnectionFeatureCollection,

@@ -26,7 +26,8 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from connection_api.adapters import SqlConnectionReader
-from connection_api.queries import Proximity, connections_statement
+from connection_api.proximity import Proximity
+from connection_api.queries import connections_statement
 from udaconnect_bench import legacy
 from udaconnect_bench.stats import Summary
 from udaconnect_common.db import create_read_engine
