@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+import psycopg
 import pytest
 from confluent_kafka import Producer
 
@@ -110,3 +111,34 @@ def test_a_dead_letter_is_replayed_after_its_cause_is_fixed(
     eventually(lambda: True if location_api.get(f"/api/locations/{ping.id}").status_code == 200 else None)
     again = run("replay", "--reason-contains", person_id)
     assert "replayed 0 dead letter" in again.stderr
+
+
+def test_a_record_only_the_database_refuses_is_dead_lettered_and_its_batch_neighbours_stored(
+    stack: LocalStack, person_api: httpx.Client, db: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    refused_name = unique_name("Refused")
+    # A rule the service's own checks do not know: only PostgreSQL refuses this record.
+    db.execute(f"ALTER TABLE person ADD CONSTRAINT test_refuses_one_name CHECK (first_name <> '{refused_name}')")
+    try:
+        neighbours = [good_person() for _ in range(20)]
+        refused = good_person()
+        refused.first_name = refused_name
+        # One producer, one flush: the consumer meets them in one batch, the refused one in the middle.
+        producer = Producer({"bootstrap.servers": stack.kafka.bootstrap_servers, "enable.idempotence": True})
+        for person in [*neighbours[:10], refused, *neighbours[10:]]:
+            producer.produce(TOPIC_PERSONS, key=person.id.encode(), value=person.SerializeToString())
+        assert producer.flush(10) == 0
+
+        headers = wait_for_dead_letter(stack.kafka.bootstrap_servers, TOPIC_DEAD_LETTERS, refused.id.encode(), 60)
+        reason = headers[kafka_headers.DLQ_REASON].decode()
+        assert "test_refuses_one_name" in reason
+        assert "INVALID_ARGUMENT" in reason
+
+        def all_neighbours_stored() -> bool | None:
+            found = [person_api.get(f"/api/persons/{person.id}").status_code for person in neighbours]
+            return True if found == [200] * len(neighbours) else None
+
+        eventually(all_neighbours_stored)
+        assert person_api.get(f"/api/persons/{refused.id}").status_code == 404
+    finally:
+        db.execute("ALTER TABLE person DROP CONSTRAINT test_refuses_one_name")

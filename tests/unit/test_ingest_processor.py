@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import TopicPartition
 
 from ingest_consumer.dead_letters import DeadLetter
-from ingest_consumer.gateway import TransientStoreError
+from ingest_consumer.gateway import RefusedBatchError, TransientStoreError
 from ingest_consumer.processor import IngestProcessor, ShutdownRequested
 from ingest_consumer.settings import IngestSettings
 from udaconnect.v1 import location_pb2, persistence_pb2, person_pb2
@@ -74,6 +74,8 @@ class FakeGateway:
         self.locations: dict[str, location_pb2.Location] = {}
         self.transient_failures = 0
         self.calls = 0
+        # Like a database constraint the service does not know of: a batch holding this name fails whole.
+        self.refused_name: str | None = None
 
     def _maybe_fail(self) -> None:
         self.calls += 1
@@ -83,6 +85,8 @@ class FakeGateway:
 
     def save_persons(self, persons: list[person_pb2.Person]) -> persistence_pb2.SaveResponse:
         self._maybe_fail()
+        if any(person.first_name == self.refused_name for person in persons):
+            raise RefusedBatchError('INVALID_ARGUMENT: the database refuses the batch: violates check "no_mallory"')
         rejections = []
         for index, person in enumerate(persons):
             if not person.first_name:
@@ -281,4 +285,49 @@ def test_rebalance_forgets_parked_locations_of_revoked_partitions(
     processor.step()
 
     # The new owner of the partition replays it from the last commit; this member does nothing more.
+    assert dead.letters == []
+
+
+def test_a_batch_refused_for_one_record_dead_letters_only_that_record(parts: Parts) -> None:
+    consumer, gateway, dead, _ = parts
+    gateway.refused_name = "Mallory"
+    messages = [person_message(offset, "Mallory" if offset == 37 else "Ada") for offset in range(100)]
+    consumer.batches = [[message for _, message in messages]]
+
+    make(parts).step()
+
+    assert set(gateway.persons) == {person_id for offset, (person_id, _) in enumerate(messages) if offset != 37}
+    assert [letter.envelope.offset for letter in dead.letters] == [37]
+    assert 'violates check "no_mallory"' in dead.letters[0].reason
+    assert consumer.committed == {(PERSONS, 0): 100}, "the partition moves on past the refused record"
+    # Three tries of the whole batch, then about two calls per halving (log2(100) ~ 7 levels).
+    assert gateway.calls <= SETTINGS.refused_batch_attempts + 2 * 7 + 1
+
+
+def test_a_refusal_that_passes_on_retry_splits_nothing(parts: Parts) -> None:
+    consumer, gateway, dead, _ = parts
+    ids_and_messages = [person_message(offset) for offset in range(4)]
+    consumer.batches = [[message for _, message in ids_and_messages]]
+    refusals = iter([True, False])
+
+    def refuse_once(persons: list[person_pb2.Person]) -> persistence_pb2.SaveResponse:
+        if next(refusals, False):
+            raise RefusedBatchError("INTERNAL: a passing bug")
+        return FakeGateway.save_persons(gateway, persons)
+
+    gateway.save_persons = refuse_once  # type: ignore[method-assign]
+    make(parts).step()
+
+    assert len(gateway.persons) == 4
+    assert dead.letters == []
+
+
+def test_transient_failures_never_split_or_dead_letter(parts: Parts) -> None:
+    consumer, gateway, dead, _ = parts
+    gateway.transient_failures = 2 * SETTINGS.refused_batch_attempts + 5
+    consumer.batches = [[message for _, message in (person_message(offset) for offset in range(8))]]
+
+    make(parts).step()
+
+    assert len(gateway.persons) == 8
     assert dead.letters == []

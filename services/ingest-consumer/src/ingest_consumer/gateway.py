@@ -13,6 +13,27 @@ class TransientStoreError(Exception):
     """The store could not answer now (service restarting, database away); the same call may succeed later."""
 
 
+class RefusedBatchError(Exception):
+    """The store answered and refused the batch as it is: a record the database will not take, or a bug.
+
+    Sending the same batch again is expected to fail again, so the caller tries it a bounded number of
+    times, then splits it to find the records refused and dead-letters only those.
+    """
+
+
+# A call that failed with one of these may succeed as it is later: the service or its database is away,
+# busy, or raced a concurrent change. Any other status is the service's answer about this batch.
+TRANSIENT_STATUSES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+
+
 class PersistenceGateway(Protocol):
     def save_persons(self, persons: list[person_pb2.Person]) -> persistence_pb2.SaveResponse: ...
 
@@ -42,9 +63,13 @@ class GrpcPersistenceGateway:
             # wait_for_ready: while the service restarts, wait (up to the deadline) instead of failing at once.
             response: persistence_pb2.SaveResponse = method(request, timeout=self._timeout, wait_for_ready=True)
         except grpc.RpcError as error:
-            # Every failed call is retried: the batch is only committed once stored, so nothing is lost.
-            # Items that can never be stored come back as per-item rejections, not as call errors.
-            raise TransientStoreError(f"{error.code().name}: {error.details()}") from error
+            # The batch is only committed once stored or dead-lettered, so a failed call loses nothing.
+            # Items the service knows it can never store come back as per-item rejections, not as errors.
+            code = error.code()
+            failure = f"{code.name}: {error.details()}"
+            if code in TRANSIENT_STATUSES:
+                raise TransientStoreError(failure) from error
+            raise RefusedBatchError(failure) from error
         return response
 
     def close(self) -> None:

@@ -7,7 +7,9 @@ Guarantees (see docs/reliability.md):
 - transient failures (persistence service or database away) are retried with capped exponential
   backoff, keeping the batch;
 - a message that can never be stored (undecodable, invalid values, person that never arrives) goes to
-  the dead-letter topic with the reason, and the loop moves on: one bad message never stalls it.
+  the dead-letter topic with the reason, and the loop moves on: one bad message never stalls it;
+- a batch the store refuses as a whole (a record only the database refuses) is tried a bounded number
+  of times, then halved until the refused records are found: only those are dead-lettered.
 """
 
 import logging
@@ -22,7 +24,7 @@ from google.protobuf.message import DecodeError
 from prometheus_client import Counter, Gauge
 
 from ingest_consumer.dead_letters import DeadLetter, DeadLetterFailed, DeadLetterSink, Envelope
-from ingest_consumer.gateway import PersistenceGateway, TransientStoreError
+from ingest_consumer.gateway import PersistenceGateway, RefusedBatchError, TransientStoreError
 from ingest_consumer.settings import IngestSettings
 from udaconnect.v1 import location_pb2, persistence_pb2, person_pb2
 
@@ -31,9 +33,11 @@ logger = logging.getLogger(__name__)
 STORED = Counter("ingest_stored_total", "Messages stored (or found already stored)", ["topic"])
 DEAD_LETTERED = Counter("ingest_dead_lettered_total", "Messages sent to the dead-letter topic", ["topic"])
 RETRIES = Counter("ingest_transient_failures_total", "Calls that failed transiently and were retried")
+REFUSED = Counter("ingest_refused_batches_total", "Batches (or parts of one) the store refused as a whole")
 PARKED = Gauge("ingest_parked_locations", "Locations waiting for their person to be stored")
 
 T = TypeVar("T")
+Item = TypeVar("Item", person_pb2.Person, location_pb2.Location)
 
 
 class KafkaConsumerPort(Protocol):
@@ -138,9 +142,11 @@ class IngestProcessor:
 
         # Persons first: a person and its first pings often arrive in the same batch.
         if persons:
-            response = self._with_retry(lambda: self._gateway.save_persons([p for _, p in persons]))
+            response, refused = self._save_isolating([p for _, p in persons], self._gateway.save_persons)
             dead.extend(self._rejected(persons, response, unknown_person_ok=False))
-            STORED.labels(self._settings.kafka_topic_persons).inc(len(persons) - len(response.rejections))
+            dead.extend(DeadLetter(persons[index][0], why) for index, why in refused)
+            stored = len(persons) - len(response.rejections) - len(refused)
+            STORED.labels(self._settings.kafka_topic_persons).inc(stored)
         self._store_locations(locations, dead)
         if dead:
             self._with_retry(lambda: self._send_dead_letters(dead))
@@ -155,9 +161,12 @@ class IngestProcessor:
         batch = [(p.envelope, p.location) for p in due] + fresh
         if not batch:
             return
-        response = self._with_retry(lambda: self._gateway.save_locations([loc for _, loc in batch]))
+        response, refused = self._save_isolating([loc for _, loc in batch], self._gateway.save_locations)
         dead.extend(self._rejected(batch, response, unknown_person_ok=True))
-        STORED.labels(self._settings.kafka_topic_locations).inc(len(batch) - len(response.rejections))
+        # A refused location is not "unknown person": below it leaves the parking lot, for the dead letters.
+        dead.extend(DeadLetter(batch[index][0], why) for index, why in refused)
+        stored = len(batch) - len(response.rejections) - len(refused)
+        STORED.labels(self._settings.kafka_topic_locations).inc(stored)
         unknown = {r.index for r in response.rejections if r.reason == persistence_pb2.REJECTION_REASON_UNKNOWN_PERSON}
         now = self._clock()
         for index, (envelope, location) in enumerate(batch):
@@ -241,17 +250,62 @@ class IngestProcessor:
             self._consumer.resume(partitions)
         self._locations_paused = over
 
-    def _with_retry(self, call: Callable[[], T]) -> T:
+    def _save_isolating(
+        self,
+        items: list[Item],
+        save: Callable[[list[Item]], persistence_pb2.SaveResponse],
+        refusals_allowed: int | None = None,
+    ) -> tuple[persistence_pb2.SaveResponse, list[tuple[int, str]]]:
+        """Store ``items``; the store's response, and the (index, reason) of each item it refused.
+
+        A refused batch is tried ``refused_batch_attempts`` times (it may have been a passing bug), then
+        halved, each half tried once, recursively: a single bad record among n costs about 2·log2(n) calls,
+        and every other record is stored.
+        """
+        attempts = self._settings.refused_batch_attempts if refusals_allowed is None else refusals_allowed
+        try:
+            return self._with_retry(lambda: save(items), refusals_allowed=attempts), []
+        except RefusedBatchError as exc:
+            REFUSED.inc()
+            if len(items) == 1:
+                return persistence_pb2.SaveResponse(), [(0, f"refused by the persistence service: {exc}")]
+        middle: int = len(items) // 2
+        left: persistence_pb2.SaveResponse
+        right: persistence_pb2.SaveResponse
+        left, left_refused = self._save_isolating(items[:middle], save, refusals_allowed=1)
+        right, right_refused = self._save_isolating(items[middle:], save, refusals_allowed=1)
+        shifted: list[persistence_pb2.Rejection] = [
+            persistence_pb2.Rejection(index=r.index + middle, id=r.id, reason=r.reason, detail=r.detail)
+            for r in right.rejections
+        ]
+        merged = persistence_pb2.SaveResponse(
+            inserted=left.inserted + right.inserted,
+            already_stored=left.already_stored + right.already_stored,
+            rejections=[*left.rejections, *shifted],
+        )
+        return merged, left_refused + [(index + middle, why) for index, why in right_refused]
+
+    def _with_retry(self, call: Callable[[], T], refusals_allowed: int = 1) -> T:
+        """``call()``, retried with backoff while it fails transiently (for as long as that lasts) and up to
+        ``refusals_allowed`` attempts in all while it is refused (then the refusal is raised)."""
         delay = self._settings.retry_initial_seconds
+        refusals = 0
         while True:
             try:
                 return call()
             except TransientStoreError as exc:
                 RETRIES.inc()
                 logger.warning("transient failure, retrying in %.1fs: %s", delay, exc)
-                if self._stop.wait(delay):
-                    raise ShutdownRequested() from exc
-                delay = min(delay * 2, self._settings.retry_max_seconds)
+                failure: Exception = exc
+            except RefusedBatchError as exc:
+                refusals += 1
+                if refusals >= refusals_allowed:
+                    raise
+                logger.warning("store refused the batch (%d of %d), retrying: %s", refusals, refusals_allowed, exc)
+                failure = exc
+            if self._stop.wait(delay):
+                raise ShutdownRequested() from failure
+            delay = min(delay * 2, self._settings.retry_max_seconds)
 
 
 def _envelope(message: Message) -> Envelope:

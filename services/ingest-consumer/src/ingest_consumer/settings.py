@@ -22,6 +22,9 @@ class IngestSettings(CommonSettings):
     # Backoff for transient failures (persistence service or database away), capped.
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 10.0
+    # A batch the persistence service refuses as a whole (not "unavailable": its answer about this batch)
+    # is tried this many times, then split to dead-letter only the records it refuses.
+    refused_batch_attempts: int = 3
     # A location may arrive before its person (different topics): keep retrying it this long, then
     # dead-letter it with the reason.
     unknown_person_retry_seconds: float = 300.0

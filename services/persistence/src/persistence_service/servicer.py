@@ -2,6 +2,8 @@
 
 Items that can never be stored are rejected one by one (the rest of the batch is stored); a database
 that does not answer fails the whole call with UNAVAILABLE so the caller retries: nothing is dropped.
+A batch the database refuses (a value or constraint it will not take, which the checks here did not
+foresee) fails with INVALID_ARGUMENT: the caller splits it to find the records refused.
 """
 
 import logging
@@ -9,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, TypeVar
 
 import grpc
+from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from persistence_service.records import InvalidRecord, LocationRecord, PersonRecord, location_record, person_record
@@ -39,7 +42,13 @@ def _validate(
     return records, rejections
 
 
+# What the database says of the data itself: sent again as it is, it is refused again.
+_REFUSALS = (pg_errors.CheckViolation, pg_errors.NotNullViolation, pg_errors.ExclusionViolation, pg_errors.DataError)
+
+
 def _abort_for_database_error(context: grpc.ServicerContext, exc: DBAPIError) -> NoReturn:
+    if isinstance(exc.orig, _REFUSALS):
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"the database refuses the batch: {exc.orig}")
     if isinstance(exc, IntegrityError):
         # A concurrent delete raced the insert; a retry sees the new state.
         context.abort(grpc.StatusCode.ABORTED, f"conflict with a concurrent change, retry: {exc.orig}")
