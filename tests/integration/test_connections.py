@@ -280,6 +280,24 @@ def test_unknown_person_is_404(crowd: Crowd, connection_api: httpx.Client) -> No
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_the_extreme_distances_are_answered_exactly(crowd: Crowd, connection_api: httpx.Client) -> None:
+    day = {"start_date": "2026-06-01", "end_date": "2026-06-01"}
+    for distance in (0.01, 500.0):
+        expected = brute_force(crowd, *_day_bounds("2026-06-01"), distance, None)
+        for endpoint in ("connection", "contacts"):
+            response = connection_api.get(
+                f"/api/persons/{crowd.subject}/{endpoint}", params={**day, "distance": distance, "limit": 1}
+            )
+            assert response.status_code == 200, (endpoint, distance, response.text)
+        got = fetch_all(connection_api, f"/api/persons/{crowd.subject}/connection", {**day, "distance": distance})
+        assert {c["location"]["id"] for c in got} == set(expected), distance
+
+
+def _day_bounds(day: str) -> tuple[datetime, datetime]:
+    period = time_range(datetime.fromisoformat(day).date(), datetime.fromisoformat(day).date())
+    return period.start, period.end
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -289,6 +307,7 @@ def test_unknown_person_is_404(crowd: Crowd, connection_api: httpx.Client) -> No
         {"start_date": "01/06/2026", "end_date": "2026-06-02"},
         {"start_date": "2026-06-01T10:00:00", "end_date": "2026-06-02"},
         {"start_date": "2026-06-01", "end_date": "2026-06-02", "distance": "0"},
+        {"start_date": "2026-06-01", "end_date": "2026-06-02", "distance": "1e-13"},
         {"start_date": "2026-06-01", "end_date": "2026-06-02", "distance": "-5"},
         {"start_date": "2026-06-01", "end_date": "2026-06-02", "distance": "501"},
         {"start_date": "2026-06-01", "end_date": "2026-06-02", "distance": "five"},

@@ -115,17 +115,26 @@ def test_unknown_person_is_404_before_any_query(client: TestClient, reader: Fake
         {"end_date": "2026-05-31"},
         {"end_date": "2026-07-15"},
         {"distance": "0"},
+        {"distance": "1e-13"},  # once an integer overflow in the cell arithmetic, a 500
+        {"distance": "0.0099"},
         {"distance": "500.1"},
         {"distance": "inf"},
         {"window": "-1"},
         {"window": "2.5"},
     ],
 )
-def test_bad_parameters_are_422(client: TestClient, reader: FakeReader, extra: dict[str, str]) -> None:
+@pytest.mark.parametrize("endpoint", ["connection", "contacts"])
+def test_bad_parameters_are_422(client: TestClient, reader: FakeReader, extra: dict[str, str], endpoint: str) -> None:
     params = {"start_date": "2026-06-01", "end_date": "2026-06-02", **extra}
-    response = client.get(URL, params=params)
+    response = client.get(URL.replace("connection", endpoint), params=params)
     assert response.status_code == 422, response.text
     assert reader.queries == []
+
+
+def test_the_smallest_distance_is_answered(client: TestClient, reader: FakeReader) -> None:
+    response = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-01", "distance": "0.01"})
+    assert response.status_code == 200
+    assert reader.queries[0].distance_m == 0.01
 
 
 def test_a_slice_that_found_nothing_doubles_the_next() -> None:

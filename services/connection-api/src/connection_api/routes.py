@@ -22,6 +22,9 @@ from udaconnect_common.paging import encode_cursor, next_link, read_cursor
 from udaconnect_common.timerange import EndDate, InvalidTimeRange, StartDate, time_range
 
 DEFAULT_DISTANCE_M = 5.0
+# A phone's position is good to a few metres; below a centimetre a distance means nothing, and the
+# search's cell arithmetic would have to reach over absurdly many cells.
+MIN_DISTANCE_M = 0.01
 MAX_DISTANCE_M = 500.0
 MAX_RANGE = timedelta(days=31)
 MAX_WINDOW_MINUTES = 24 * 60
@@ -39,10 +42,10 @@ ReaderDep = Annotated[ConnectionReader, Depends(get_reader)]
 Distance = Annotated[
     float,
     Query(
-        gt=0,
+        ge=MIN_DISTANCE_M,
         le=MAX_DISTANCE_M,
         allow_inf_nan=False,
-        description=f"Metres on the WGS84 spheroid; 0 < distance <= {MAX_DISTANCE_M:.0f}",
+        description=f"Metres on the WGS84 spheroid; {MIN_DISTANCE_M} <= distance <= {MAX_DISTANCE_M:.0f}",
     ),
 ]
 Window = Annotated[
