@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what UdaConnect's local run and tests need on a fresh Debian/Ubuntu machine:
-# PostgreSQL + PostGIS 3, a JDK >= 17, Maven, uv, and the Kafka broker jars (infra/kafka/libs).
+# PostgreSQL + PostGIS 3, a JDK >= 17, Maven, uv, Node.js >= 20.19 with npm (the front end's build),
+# and the Kafka broker jars (infra/kafka/libs). With --browser also Chromium, which the front end's
+# end-to-end tests drive (make test). With --unit only uv and Node.js (make unit).
 # Idempotent and quick when everything is already there: apt is only touched when something is missing.
 set -euo pipefail
 
@@ -8,6 +10,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 UV_VERSION=0.13.8
 MIN_JAVA=17
+# Vite 8 needs Node.js 20.19 (or 22.12) or newer.
+MIN_NODE=20.19
+
+WITH_BROWSER=0
+UNIT_ONLY=0
+for arg in "$@"; do
+    case $arg in
+        --browser) WITH_BROWSER=1 ;;
+        --unit) UNIT_ONLY=1 ;;  # what the unit tests need: uv and Node.js, no apt for servers
+        *) printf 'usage: %s [--browser] [--unit]\n' "$0" >&2; exit 2 ;;
+    esac
+done
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
@@ -34,6 +48,10 @@ apt_candidate() {
 
 apt_has() { [[ -n $(apt_candidate "$1") ]]; }
 
+PKGS=()
+PG_MAJOR=""
+
+if [[ $UNIT_ONLY -eq 0 ]]; then  # the servers the integration tests and make up run
 # --- PostgreSQL + PostGIS ------------------------------------------------------------------------
 
 # Major version of the newest installed server, else empty.
@@ -59,7 +77,6 @@ if [[ -z $PG_MAJOR ]]; then
 fi
 [[ $PG_MAJOR =~ ^[0-9]+$ ]] || { log "cannot tell the PostgreSQL major version (got '$PG_MAJOR')"; exit 1; }
 
-PKGS=()
 EXT_DIR=/usr/share/postgresql/$PG_MAJOR/extension
 [[ -x /usr/lib/postgresql/$PG_MAJOR/bin/postgres ]] || PKGS+=("postgresql-$PG_MAJOR")
 [[ -f $EXT_DIR/postgis.control ]] || PKGS+=("postgresql-$PG_MAJOR-postgis-3")
@@ -107,6 +124,16 @@ if [[ $have_java -eq 0 ]]; then
 fi
 command -v mvn >/dev/null || PKGS+=(maven)
 
+fi  # UNIT_ONLY
+
+# --- Node.js and npm (the front end), Chromium (its browser tests) ---------------------------------
+
+command -v node >/dev/null || PKGS+=(nodejs)
+command -v npm >/dev/null || PKGS+=(npm)
+if [[ $WITH_BROWSER -eq 1 ]] && [[ ! -x /usr/bin/chromium ]]; then
+    PKGS+=(chromium fonts-liberation)
+fi
+
 # uv comes from PyPI; make sure pip is there to fetch it.
 if ! command -v uv >/dev/null && ! python3 -m pip --version >/dev/null 2>&1; then
     PKGS+=(python3-pip)
@@ -125,6 +152,14 @@ if ((${#PKGS[@]} > 0)); then
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PKGS[@]}"
 fi
 
+node_version=$(node --version 2>/dev/null || true)
+node_version=${node_version#v}
+if [[ -z $node_version ]] || [[ $(printf '%s\n%s\n' "$MIN_NODE" "$node_version" | sort -V | head -1) != "$MIN_NODE" ]]; then
+    log "Node.js ${node_version:-(none)} is older than $MIN_NODE, which the front end's build needs;"
+    log "install a newer one (for instance from NodeSource or nvm) and run this again"
+    exit 1
+fi
+
 # --- uv --------------------------------------------------------------------------------------------
 
 if ! command -v uv >/dev/null; then
@@ -140,6 +175,11 @@ if ! command -v uv >/dev/null; then
     command -v uv >/dev/null || log "uv installed, but not on PATH (add ~/.local/bin to PATH)"
 fi
 
+if [[ $UNIT_ONLY -eq 1 ]]; then
+    log "ok (uv, Node.js $node_version; --unit: no database, JDK or Kafka)"
+    exit 0
+fi
+
 # --- Kafka broker jars -----------------------------------------------------------------------------
 
 if ! compgen -G "infra/kafka/libs/kafka_2.13-*.jar" >/dev/null; then
@@ -148,4 +188,4 @@ if ! compgen -G "infra/kafka/libs/kafka_2.13-*.jar" >/dev/null; then
     compgen -G "infra/kafka/libs/kafka_2.13-*.jar" >/dev/null || { log "Maven ran but infra/kafka/libs has no Kafka jar"; exit 1; }
 fi
 
-log "ok (PostgreSQL $PG_MAJOR with PostGIS, Java >= $MIN_JAVA, Maven, uv, Kafka jars)"
+log "ok (PostgreSQL $PG_MAJOR with PostGIS, Java >= $MIN_JAVA, Maven, uv, Node.js $node_version, Kafka jars$([[ $WITH_BROWSER -eq 1 ]] && echo ', Chromium'))"
