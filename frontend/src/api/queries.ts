@@ -1,0 +1,137 @@
+/**
+ * What each screen fetches, as react-query options (keys, functions, paging), shared by the
+ * components and by the prefetch that starts a person page's requests before its code arrives.
+ */
+import { infiniteQueryOptions, QueryClient, queryOptions } from "@tanstack/react-query";
+import type { GeoJsonObject } from "geojson";
+import { isGeoJson } from "../lib/geo";
+import {
+  allConnectionFeatures,
+  allContacts,
+  allLocationFeatures,
+  getPerson,
+  listConnectionFeatures,
+  listPersons,
+  type ApiClients,
+  type EncounterQuery,
+} from "./client";
+import { ApiError, isApiError } from "./errors";
+
+export const PEOPLE_PAGE_SIZE = 30;
+/** The connections list: pages a person reads through. */
+export const CONNECTIONS_PAGE_SIZE = 100;
+/** Meeting places on the map and ticks on the timeline: the first few pages, up to this many pings. */
+export const MAX_MEETING_PINGS = 3000;
+/** Own pings drawn on the map: every page up to this many. */
+export const MAX_OWN_PINGS = 5000;
+export const MAX_CONTACTS = 5000;
+
+function encounterKey(query: EncounterQuery) {
+  return [query.start, query.end, query.distance, query.window ?? "none"] as const;
+}
+
+export function peopleQueryOptions(api: ApiClients, q: string) {
+  return infiniteQueryOptions({
+    queryKey: ["persons", "list", q],
+    queryFn: ({ pageParam, signal }) => listPersons(api, { q: q || undefined, cursor: pageParam, limit: PEOPLE_PAGE_SIZE }, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+}
+
+export function personQueryOptions(api: ApiClients, id: string) {
+  return queryOptions({
+    queryKey: ["persons", "one", id],
+    queryFn: ({ signal }) => getPerson(api, id, signal),
+  });
+}
+
+export function contactsQueryOptions(api: ApiClients, id: string, query: EncounterQuery) {
+  return queryOptions({
+    queryKey: ["contacts", id, ...encounterKey(query)],
+    queryFn: ({ signal }) => allContacts(api, id, query, { maxItems: MAX_CONTACTS, signal }),
+  });
+}
+
+export function connectionsQueryOptions(api: ApiClients, id: string, query: EncounterQuery) {
+  return infiniteQueryOptions({
+    queryKey: ["connections", "list", id, ...encounterKey(query)],
+    queryFn: ({ pageParam, signal }) => listConnectionFeatures(api, id, query, pageParam, CONNECTIONS_PAGE_SIZE, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+}
+
+export function meetingPingsQueryOptions(api: ApiClients, id: string, query: EncounterQuery) {
+  return queryOptions({
+    queryKey: ["connections", "sample", id, ...encounterKey(query)],
+    queryFn: ({ signal }) => allConnectionFeatures(api, id, query, { maxItems: MAX_MEETING_PINGS, signal }),
+  });
+}
+
+export function locationsQueryOptions(api: ApiClients, id: string, range: { start: string; end: string }) {
+  return queryOptions({
+    queryKey: ["locations", id, range.start, range.end],
+    queryFn: ({ signal }) => allLocationFeatures(api, id, range, { maxItems: MAX_OWN_PINGS, signal }),
+  });
+}
+
+/** The venue's floor plan: a static GeoJSON file on the page's own server (not one of the APIs). */
+export function venueQueryOptions(url: string) {
+  return queryOptions({
+    queryKey: ["venue", url],
+    queryFn: async ({ signal }): Promise<GeoJsonObject> => {
+      let response: Response;
+      try {
+        response = await fetch(url, { signal, headers: { Accept: "application/geo+json, application/json" } });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw new ApiError({ service: "venue", status: null, title: "Floor plan unreachable", detail: `Cannot load the venue floor plan from ${url}.`, cause: error });
+      }
+      if (!response.ok) {
+        throw new ApiError({ service: "venue", status: response.status, title: `HTTP ${response.status}`, detail: `The venue floor plan (${url}) answered ${response.status}.` });
+      }
+      const body: unknown = await response.json().catch(() => undefined);
+      if (!isGeoJson(body)) {
+        throw new ApiError({ service: "venue", status: response.status, title: "Not GeoJSON", detail: `The venue floor plan (${url}) is not a GeoJSON document.` });
+      }
+      return body;
+    },
+    staleTime: Infinity,
+  });
+}
+
+/** Starts a person page's requests at once, in parallel, while its code is still loading. */
+export function prefetchPersonPage(client: QueryClient, api: ApiClients, id: string, query: EncounterQuery): void {
+  void client.prefetchQuery(personQueryOptions(api, id));
+  void client.prefetchQuery(contactsQueryOptions(api, id, query));
+  void client.prefetchQuery(locationsQueryOptions(api, id, query));
+  void client.prefetchInfiniteQuery(connectionsQueryOptions(api, id, query));
+  void client.prefetchQuery(meetingPingsQueryOptions(api, id, query));
+}
+
+/** Retries: never for a 4xx (asking again will not help), up to twice for network failures and 5xx. */
+export function shouldRetry(failureCount: number, error: unknown): boolean {
+  if (isApiError(error) && error.isClientError) return false;
+  return failureCount < 2;
+}
+
+/** Waits between retries: Retry-After when the service sent one (capped), else 0.5 s, 1 s, 2 s … */
+export function retryDelay(failureCount: number, error: unknown): number {
+  if (isApiError(error) && error.retryAfterSeconds !== undefined) return Math.min(error.retryAfterSeconds, 10) * 1000;
+  return Math.min(500 * 2 ** failureCount, 4000);
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        retry: shouldRetry,
+        retryDelay,
+        staleTime: 30_000,
+        refetchOnWindowFocus: false,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
