@@ -11,7 +11,12 @@ export interface LinkValue {
   params: Record<string, string>;
 }
 
-/** Parses a `Link` header into its links. Tolerates whitespace, quoted values and commas inside <…> or quotes. */
+/**
+ * Parses a `Link` header into its links. Tolerates whitespace, quoted values and commas inside <…> or quotes.
+ * Written here rather than taken from `http-link-header`: that package (1.1.4) misreads RFC 8288's optional
+ * whitespace before a comma (`…; rel="next" ,<…>`) and throws on a malformed header, where paging should
+ * simply find no next link.
+ */
 export function parseLinkHeader(header: string | null | undefined): LinkValue[] {
   if (!header) return [];
   const links: LinkValue[] = [];
