@@ -173,7 +173,7 @@ def test_a_person_page_shows_contacts_connections_map_and_timeline(
     expect(connections).to_contain_text(first_page[0]["person"]["last_name"])
 
     for mark in ("udaconnect:contacts-drawn", "udaconnect:map-drawn"):
-        page.wait_for_function(f"performance.getEntriesByName('{mark}').length > 0")
+        page.wait_for_function(f"() => performance.getEntriesByName('{mark}').length > 0")
     # The map draws on a canvas: count the pixels of the person's colour and of the meeting points' colour.
     drawn = page.get_by_test_id("person-map").locator("canvas").first.evaluate(COUNT_MAP_COLOURS)
     assert drawn["own"] > 100, drawn

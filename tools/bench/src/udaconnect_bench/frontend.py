@@ -54,7 +54,7 @@ def draw_person_page(browser: Browser, app_url: str, person_id: str) -> PageDraw
         page.goto(f"{app_url}/persons/{person_id}?{query}")
         marks = {}
         for mark in MARKS:
-            page.wait_for_function(f"performance.getEntriesByName('{mark}').length > 0", timeout=30_000)
+            page.wait_for_function(f"() => performance.getEntriesByName('{mark}').length > 0", timeout=30_000)
             marks[mark] = float(page.evaluate(f"performance.getEntriesByName('{mark}')[0].startTime"))
         return PageDraw(marks[MARKS[0]], marks[MARKS[1]])
     finally:
