@@ -101,8 +101,16 @@ export function venueQueryOptions(url: string) {
   });
 }
 
-/** Starts a person page's requests at once, in parallel, while its code is still loading. */
-export function prefetchPersonPage(client: QueryClient, api: ApiClients, id: string, query: EncounterQuery): void {
+/** Starts a person page's requests at once, in parallel, while its code is still loading: the map's floor
+ * plan too, which the map's own (lazily loaded) code would otherwise only ask for once it arrived. */
+export function prefetchPersonPage(
+  client: QueryClient,
+  api: ApiClients,
+  id: string,
+  query: EncounterQuery,
+  venueUrl: string | null = null,
+): void {
+  if (venueUrl) void client.prefetchQuery(venueQueryOptions(venueUrl));
   void client.prefetchQuery(personQueryOptions(api, id));
   void client.prefetchQuery(contactsQueryOptions(api, id, query));
   void client.prefetchQuery(locationsQueryOptions(api, id, query));

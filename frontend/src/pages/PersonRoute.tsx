@@ -30,8 +30,8 @@ export function PersonRoute() {
   // Keyed by value, not by object identity: the same query must not prefetch again.
   const queryJson = result.ok ? JSON.stringify(result.query) : null;
   useEffect(() => {
-    if (queryJson && id) prefetchPersonPage(queryClient, api, id, JSON.parse(queryJson) as PersonQuery);
-  }, [queryClient, api, id, queryJson]);
+    if (queryJson && id) prefetchPersonPage(queryClient, api, id, JSON.parse(queryJson) as PersonQuery, config.venueUrl);
+  }, [queryClient, api, id, queryJson, config.venueUrl]);
 
   const onQueryChange = useCallback((next: PersonQuery) => setParams(writePersonSearch(next)), [setParams]);
 
