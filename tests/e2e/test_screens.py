@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -175,7 +176,13 @@ def test_a_person_page_shows_contacts_connections_map_and_timeline(
     for mark in ("udaconnect:contacts-drawn", "udaconnect:map-drawn"):
         page.wait_for_function(f"() => performance.getEntriesByName('{mark}').length > 0")
     # The map draws on a canvas: count the pixels of the person's colour and of the meeting points' colour.
-    drawn = page.get_by_test_id("person-map").locator("canvas").first.evaluate(COUNT_MAP_COLOURS)
+    # The meeting points come with their own request, and may be drawn a moment after the mark.
+    canvas = page.get_by_test_id("person-map").locator("canvas").first
+    deadline = time.monotonic() + 15
+    drawn = canvas.evaluate(COUNT_MAP_COLOURS)
+    while (drawn["own"] <= 100 or drawn["met"] <= 100) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        drawn = canvas.evaluate(COUNT_MAP_COLOURS)
     assert drawn["own"] > 100, drawn
     assert drawn["met"] > 100, drawn
     timeline = page.get_by_test_id("timeline")
