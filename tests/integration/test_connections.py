@@ -324,7 +324,7 @@ def test_bad_parameters_are_422_problems(crowd: Crowd, connection_api: httpx.Cli
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_plan_drives_from_the_person_index_into_the_grid_index(
+def test_plan_drives_from_the_person_index_into_the_cube_index(
     crowd: Crowd, stack: LocalStack, db: psycopg.Connection[tuple[object, ...]]
 ) -> None:
     # Enough rows elsewhere (Paris) that a sequential scan would be a real choice for the planner.
@@ -349,7 +349,7 @@ def test_plan_drives_from_the_person_index_into_the_grid_index(
     for window, distance in itertools.product((None, timedelta(minutes=5)), (5.0, 50.0)):
         query = Proximity(uuid.UUID(crowd.subject), time_range(DAY1.date(), DAY1.date()), distance, window)
         dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
-        jump = next_candidate_statement(windowed=window is not None).params(slice_params(query, query.period))
+        jump = next_candidate_statement(query.cube_size, windowed=window is not None).params(slice_params(query, query.period))
         for statement in (connections_statement(query, query.period, 101, None), jump):
             compiled = statement.compile(dialect=dialect)
             rows = db.execute(sql.SQL("EXPLAIN ") + sql.SQL(str(compiled)), compiled.params).fetchall()
@@ -359,13 +359,18 @@ def test_plan_drives_from_the_person_index_into_the_grid_index(
             assert "ix_location_person_time" in plan, plan
             # With a window the jump needs only the person's own pings.
             if statement is not jump or window is None:
-                assert "ix_location_grid_cell_time" in plan, plan
+                assert f"ix_location_{query.cube_size.column}_time" in plan, plan
             assert "Seq Scan on location" not in plan, plan
 
 
-# Places where a latitude/longitude grid is easy to get wrong: across the antimeridian (Taveuni, Fiji), and
-# far north, where a grid column is a couple of metres wide (Longyearbyen, Svalbard).
-EDGE_PLACES = {"antimeridian": (-16.8, 179.99997), "far-north": (78.2232, 15.6267)}
+# Places where a latitude/longitude grid is easy to get wrong: across the antimeridian (Taveuni, Fiji), far
+# north (Longyearbyen, Svalbard), and a few metres from either pole, where every longitude meets.
+EDGE_PLACES = {
+    "antimeridian": (-16.8, 179.99997),
+    "far-north": (78.2232, 15.6267),
+    "north-pole": (89.99999, 0.0),
+    "south-pole": (-89.9999, 45.0),
+}
 EDGE_DAY = datetime(2026, 7, 1, tzinfo=UTC)
 
 
@@ -382,9 +387,10 @@ def _edge_crowd(place: str, day: datetime, seed: int) -> Crowd:
     return Crowd(persons, pings, next(iter(persons)))
 
 
-@pytest.mark.parametrize(("distance", "day"), [(3.0, 0), (12.0, 1), (60.0, 2)])
+# Both cube sizes, on either side of the distance that switches between them, and the largest distance.
+@pytest.mark.parametrize(("distance", "day"), [(3.0, 0), (12.0, 1), (25.0, 2), (26.0, 3), (60.0, 4), (500.0, 5)])
 @pytest.mark.parametrize("place", sorted(EDGE_PLACES))
-def test_the_grid_finds_every_near_ping_across_the_antimeridian_and_far_north(
+def test_the_cubes_find_every_near_ping_across_the_antimeridian_and_at_the_poles(
     stack: LocalStack, db: psycopg.Connection[tuple[object, ...]], place: str, distance: float, day: int
 ) -> None:
     # A day of its own for each case, so that no other case's pings are near.

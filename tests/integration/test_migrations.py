@@ -7,6 +7,7 @@ import pytest
 from alembic import command
 
 from persistence_service.migrate import alembic_config
+from udaconnect_common.cubes import COARSE, FINE, cube_of
 from udaconnect_devstack.stack import OWNER, OWNER_PASSWORD, READER, READER_PASSWORD, LocalStack
 
 pytestmark = pytest.mark.integration
@@ -41,16 +42,23 @@ def test_migrations_downgrade_and_upgrade_again_keeping_the_stored_pings(stack: 
             (PING, PERSON, LONGITUDE, LATITUDE),
         )
 
-    # 0003 computes the grid cell of the pings already stored.
+    # 0004 files the pings already stored under their cubes, as the Python arithmetic does.
     command.upgrade(config, "head")
+    with psycopg.connect(dsn) as connection:
+        row = connection.execute("SELECT cube_fine, cube_coarse FROM location WHERE id = %s", (PING,)).fetchone()
+    assert row == (cube_of(LATITUDE, LONGITUDE, FINE), cube_of(LATITUDE, LONGITUDE, COARSE))
+    indexes = _indexes(dsn)
+    assert {"ix_location_cube_fine_time", "ix_location_cube_coarse_time", "ix_location_person_time"} <= indexes
+    assert "ix_location_space_time" not in indexes
+    assert "ix_location_grid_cell_time" not in indexes
+
+    command.downgrade(config, "0003")
+    assert "ix_location_grid_cell_time" in _indexes(dsn)
     with psycopg.connect(dsn) as connection:
         row = connection.execute(
             "SELECT grid_cell / 8388608, grid_cell %% 8388608 FROM location WHERE id = %s", (PING,)
         ).fetchone()
     assert row == (math.floor(LATITUDE * 20_000) + 1_800_000, math.floor(LONGITUDE * 20_000) + 3_600_000)
-    assert {"ix_location_grid_cell_time", "ix_location_person_time"} <= _indexes(dsn)
-    assert "ix_location_space_time" not in _indexes(dsn)
-
     command.downgrade(config, "0002")
     assert "ix_location_space_time" in _indexes(dsn)
     assert "ix_location_grid_cell_time" not in _indexes(dsn)
@@ -58,4 +66,4 @@ def test_migrations_downgrade_and_upgrade_again_keeping_the_stored_pings(stack: 
     command.upgrade(config, "head")
     with psycopg.connect(dsn) as connection:
         assert connection.execute("SELECT count(*) FROM location").fetchone() == (0,)
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0004",)

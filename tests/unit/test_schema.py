@@ -4,7 +4,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from udaconnect_common import tables
+from udaconnect_common import cubes, tables
 
 VERSIONS = Path(__file__).parents[2] / "services/persistence/src/persistence_service/migrations/versions"
 
@@ -28,14 +28,11 @@ def test_space_time_is_computed_the_same_in_the_migration_and_the_queries() -> N
     assert str(computed.sqltext) == tables.SPACE_TIME_SQL
 
 
-def test_grid_cell_is_computed_the_same_in_the_migration_and_the_queries() -> None:
-    migration = _migration("0003_location_grid_cell")
-    assert migration.GRID_CELL_SQL == tables.GRID_CELL_SQL
-    computed = tables.location_table.c.grid_cell.computed
-    assert computed is not None
-    assert str(computed.sqltext) == tables.GRID_CELL_SQL
-    # The constants the queries decompose a cell with are the ones the expression builds it with.
-    assert f"* {tables.GRID_CELLS_PER_DEGREE})" in tables.GRID_CELL_SQL
-    assert f"* {tables.GRID_ROW_STRIDE}" in tables.GRID_CELL_SQL
-    assert f"{tables.GRID_COLUMNS})" in tables.GRID_CELL_SQL
-    assert f"+ {tables.GRID_LAST_ROW // 2})" in tables.GRID_CELL_SQL
+def test_the_cubes_are_computed_the_same_in_the_migration_and_the_queries() -> None:
+    migration = _migration("0004_location_earth_cubes")
+    assert migration.EARTH_CUBE_FUNCTION_SQL == cubes.EARTH_CUBE_FUNCTION_SQL
+    assert migration.CUBE_COLUMNS == {size.column: cubes.cube_sql(size) for size in (cubes.FINE, cubes.COARSE)}
+    for size in (cubes.FINE, cubes.COARSE):
+        computed = tables.location_table.c[size.column].computed
+        assert computed is not None
+        assert str(computed.sqltext) == cubes.cube_sql(size)

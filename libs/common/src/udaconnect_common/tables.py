@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from geoalchemy2 import Geography, Geometry
 from sqlalchemy import BigInteger, Column, Computed, DateTime, ForeignKey, Index, MetaData, Table, Text, Uuid, func
 
+from udaconnect_common.cubes import COARSE, FINE, cube_sql
+
 metadata = MetaData()
 
 # ``location.space_time``: the ping in Earth-centred, Earth-fixed metres (EPSG:4978; X, Y, Z) with its
@@ -21,18 +23,11 @@ SPACE_TIME_SQL = (
     "EXTRACT(epoch FROM creation_time - TIMESTAMPTZ '2024-01-01 00:00:00+00'))"
 )
 
-# ``location.grid_cell``: the cell of a fixed latitude/longitude grid the ping lies in, one twenty-thousandth
-# of a degree square (about 5.5 m north-south, 5.6 m x cos(latitude) east-west), as one number: row (from the
-# latitude) * GRID_ROW_STRIDE + column (from the longitude, taken round the antimeridian). With the time it
-# keys the btree the proximity queries search. Why: migration 0003.
-GRID_CELLS_PER_DEGREE = 20_000
-GRID_ROW_STRIDE = 1 << 23
-GRID_COLUMNS = 360 * GRID_CELLS_PER_DEGREE
-GRID_LAST_ROW = 180 * GRID_CELLS_PER_DEGREE
-GRID_CELL_SQL = (
-    "(floor(ST_Y(coordinate::geometry) * 20000)::bigint + 1800000) * 8388608 "
-    "+ mod(floor(ST_X(coordinate::geometry) * 20000)::bigint + 3600000, 7200000)"
-)
+# ``location.cube_fine`` and ``location.cube_coarse``: the Earth-centred cubes (6.25 m and 50 m) the ping
+# lies in, each keying a btree with the time: the proximity queries' search (``udaconnect_common.cubes``,
+# migration 0004).
+CUBE_FINE_SQL = cube_sql(FINE)
+CUBE_COARSE_SQL = cube_sql(COARSE)
 
 person_table = Table(
     "person",
@@ -64,8 +59,10 @@ location_table = Table(
         Geometry(geometry_type="POINTZM", srid=SPACE_TIME_SRID, dimension=4, spatial_index=False),
         Computed(SPACE_TIME_SQL, persisted=True),
     ),
-    Column("grid_cell", BigInteger, Computed(GRID_CELL_SQL, persisted=True), nullable=False),
+    Column(FINE.column, BigInteger, Computed(CUBE_FINE_SQL, persisted=True), nullable=False),
+    Column(COARSE.column, BigInteger, Computed(CUBE_COARSE_SQL, persisted=True), nullable=False),
     Index("ix_location_person_time", "person_id", "creation_time"),
-    # The pings of a grid cell in a stretch of time: the proximity queries' search.
-    Index("ix_location_grid_cell_time", "grid_cell", "creation_time"),
+    # The pings of a cube in a stretch of time: the proximity queries' search, one per size.
+    Index("ix_location_cube_fine_time", FINE.column, "creation_time"),
+    Index("ix_location_cube_coarse_time", COARSE.column, "creation_time"),
 )

@@ -88,8 +88,8 @@ class SqlConnectionReader:
         first = query.period.start if after is None else max(query.period.start, after[0])
         span = FIRST_SLICE
         windowed = query.window is not None
-        read = connections_page_statement(windowed=windowed, with_cursor=after is not None)
-        jump = next_candidate_statement(windowed=windowed)
+        read = connections_page_statement(query.cube_size, windowed=windowed, with_cursor=after is not None)
+        jump = next_candidate_statement(query.cube_size, windowed=windowed)
         async with self._engine.connect() as connection:
             # First to the earliest other ping that may be near: over the night before, in one statement.
             start = await self._next_candidate(connection, jump, query, first)

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from udaconnect_common.cubes import CubeSize, size_for
 from udaconnect_common.timerange import TimeRange
 
 
@@ -24,3 +25,8 @@ class Proximity:
         # Without a window every pair in the range qualifies, and no two pings in the range are further
         # apart than its length: so "no window" is the range's length, and one time condition serves both.
         return self.window if self.window is not None else self.period.length
+
+    @property
+    def cube_size(self) -> CubeSize:
+        """The size of cube the search for this distance reads."""
+        return size_for(self.distance_m)

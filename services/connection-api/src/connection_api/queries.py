@@ -4,14 +4,14 @@ Three steps, all in one statement:
 
 1. *mine*: the person's pings that can pair with an other ping in the stretch of time being read, from the
    btree on (person_id, creation_time).
-2. *candidates*: every other ping in that stretch in a grid cell that can hold a ping within D metres of
-   one of mine, from the btree on (grid_cell, creation_time) (migration 0003): one index search per cell,
-   bounded by the times an other ping there can have, then only those rows. The cells are those each own
-   ping's D-square overlaps; a cell is 1/20,000 of a degree, at least 5.53 m north-south and 5.57 m x
-   cos(latitude) east-west.
+2. *candidates*: every other ping in that stretch in an Earth-centred cube that can hold a ping within D
+   metres of one of mine, from the btree on (cube, creation_time) (migration 0004): one index search per
+   cube, bounded by the times an other ping there can have, then only those rows. The cubes are those each
+   own ping's D-box overlaps and the ellipsoid passes through: 6.25 m cubes up to 25 m, 50 m cubes beyond
+   (``udaconnect_common.cubes``), the same size everywhere on Earth, poles and antimeridian included.
 3. *the exact check*: a straight-line distance in metres between ``space_time`` points (Earth-centred),
    equal to the spheroid's geodesic to under a micrometre at these distances, and the exact times. Each
-   candidate is checked only against the own pings in its own cell of a finer grid of 2D-metre cubes,
+   candidate is checked only against the own pings in its own cell of a grid of 2D-metre cubes,
    which every own ping is filed under for each cube its D-sphere reaches (at most two per axis), so the
    check is one hash lookup, not one comparison per own ping.
 
@@ -19,7 +19,6 @@ The legacy service ran one full-table scan per own ping, with latitude and longi
 """
 
 import functools
-import math
 import uuid
 from datetime import datetime
 from typing import Any
@@ -45,25 +44,9 @@ from sqlalchemy import (
 )
 
 from connection_api.proximity import Proximity
-from udaconnect_common.tables import (
-    GRID_CELLS_PER_DEGREE,
-    GRID_COLUMNS,
-    GRID_LAST_ROW,
-    GRID_ROW_STRIDE,
-    location_table,
-    person_table,
-)
+from udaconnect_common.cubes import SQL_OPS, SURFACE_SLACK_M, CubeSize, cube_key, reach, surface_gap
+from udaconnect_common.tables import location_table, person_table
 from udaconnect_common.timerange import TimeRange
-
-# The shortest a degree of latitude gets (the meridian arc at the equator), and the equatorial radius,
-# the smallest the radius of a parallel divided by cos(latitude) gets: so these bound how few grid cells
-# D metres can cross, and the search never misses a cell.
-METRES_PER_DEGREE_OF_LATITUDE_MIN = 110_574.0
-EQUATORIAL_RADIUS_M = 6_378_137.0
-# The search reaches this much further than D, so that rounding never loses a ping on the edge (the
-# exact check decides; a wider search only reads a few more candidates).
-REACH_MARGIN_M = 0.01
-
 
 # Every value of a request is bound, none built in: a statement is built and compiled once for each shape
 # (with or without a window, with or without a cursor) and then run for every request and every stretch
@@ -109,21 +92,9 @@ def slice_params(
     return values_
 
 
-def _reach_degrees(latitude: ColumnElement[float]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """How far in latitude and in longitude (degrees) a ping within D of a ping at ``latitude`` can be:
-    D over the shortest a degree of latitude gets, and over the narrowest a degree of longitude gets at the
-    furthest latitude D reaches (half the world at most, then every longitude is in reach)."""
-    reach_m = _DISTANCE + REACH_MARGIN_M
-    latitude_reach = reach_m / METRES_PER_DEGREE_OF_LATITUDE_MIN
-    furthest_latitude = func.least(90.0, func.abs(latitude) + latitude_reach)
-    metres_per_degree = func.cos(func.radians(furthest_latitude)) * (EQUATORIAL_RADIUS_M * math.pi / 180.0)
-    return latitude_reach, func.least(180.0, reach_m / metres_per_degree)
-
-
 def _mine() -> CTE:
     """The person's pings that can pair with an other ping in the stretch read, with their coordinates."""
     space_time = location_table.c.space_time
-    coordinate = func.geometry(location_table.c.coordinate)
     return (
         select(
             space_time,
@@ -131,8 +102,6 @@ def _mine() -> CTE:
             func.ST_X(space_time).label("x"),
             func.ST_Y(space_time).label("y"),
             func.ST_Z(space_time).label("z"),
-            func.ST_Y(coordinate).label("latitude"),
-            func.ST_X(coordinate).label("longitude"),
         )
         .where(
             location_table.c.person_id == _PERSON_ID,
@@ -145,62 +114,53 @@ def _mine() -> CTE:
     )
 
 
-def _grid_index(degrees: ColumnElement[float]) -> Any:
-    """A latitude's grid row, or a longitude's grid column before it wraps round: as ``grid_cell`` counts."""
-    return func.floor(degrees * GRID_CELLS_PER_DEGREE).cast(BigInteger)
+def _reach(mine: CTE, size: CubeSize) -> CTE:
+    """The cubes of ``size`` that can hold a ping within D of one of mine, each with the times an other ping
+    there can have (D and the window around the own pings it is near).
 
-
-def _reach(mine: CTE) -> CTE:
-    """The grid cells that can hold a ping within D of one of mine, each with the times an other ping there
-    can have (D and the window around the own pings it is near).
-
-    Each own ping reaches the cells its D-square overlaps (at 5 m, one to four). The pings are gathered in
-    blocks as large as that reach and each block's rectangle is listed once: at 500 m a person's day spans
-    a few blocks, where listing each ping's reach listed most cells a hundred times over.
+    Each own ping reaches the cubes its D-box overlaps (at 5 m, two or three along each axis). The pings
+    are gathered in blocks as large as that reach and each block's box is listed once: at 500 m a person's
+    day spans a few blocks, where listing each ping's reach would list most cubes a hundred times over.
+    Of a box's cubes only those the ellipsoid passes through can hold a ping: the others are dropped
+    before any index search (:func:`udaconnect_common.cubes.surface_gap`).
     """
-    latitude_reach, longitude_reach = _reach_degrees(mine.c.latitude)
-    rectangles = select(
-        (_grid_index(mine.c.latitude - latitude_reach) + GRID_LAST_ROW // 2).label("first_row"),
-        (_grid_index(mine.c.latitude + latitude_reach) + GRID_LAST_ROW // 2).label("last_row"),
-        (_grid_index(mine.c.longitude - longitude_reach) + GRID_COLUMNS // 2).label("first_column"),
-        (_grid_index(mine.c.longitude + longitude_reach) + GRID_COLUMNS // 2).label("last_column"),
+    boxes = select(
+        *(
+            bound.label(f"{end}_{axis}")
+            for axis in _AXES
+            for end, bound in zip(("first", "last"), reach(mine.c[axis], _DISTANCE, size.metres, SQL_OPS), strict=True)
+        ),
         mine.c.creation_time,
-    ).cte("rectangles")
-    block_rows = rectangles.c.last_row - rectangles.c.first_row + 1
-    block_columns = rectangles.c.last_column - rectangles.c.first_column + 1
+    ).cte("boxes")
+    spans = {axis: boxes.c[f"last_{axis}"] - boxes.c[f"first_{axis}"] + 1 for axis in _AXES}
     blocks = (
         select(
-            func.min(rectangles.c.first_row).label("first_row"),
-            func.max(rectangles.c.last_row).label("last_row"),
-            func.min(rectangles.c.first_column).label("first_column"),
-            func.max(rectangles.c.last_column).label("last_column"),
-            func.min(rectangles.c.creation_time).label("first_seen"),
-            func.max(rectangles.c.creation_time).label("last_seen"),
+            *(func.min(boxes.c[f"first_{axis}"]).label(f"first_{axis}") for axis in _AXES),
+            *(func.max(boxes.c[f"last_{axis}"]).label(f"last_{axis}") for axis in _AXES),
+            func.min(boxes.c.creation_time).label("first_seen"),
+            func.max(boxes.c.creation_time).label("last_seen"),
         )
-        .group_by(rectangles.c.first_row // block_rows, rectangles.c.first_column // block_columns)
+        .group_by(*(boxes.c[f"first_{axis}"] // spans[axis] for axis in _AXES))
         .cte("blocks")
     )
-    # A function in FROM may read the items before it: each block's own rows and columns.
-    rows = func.generate_series(func.greatest(blocks.c.first_row, 0), func.least(blocks.c.last_row, GRID_LAST_ROW))
-    grid_rows = rows.table_valued("grid_row").render_derived("grid_rows")
-    columns = func.generate_series(blocks.c.first_column, blocks.c.last_column)
-    grid_columns = columns.table_valued("grid_column").render_derived("grid_columns")
-    # Columns wrap round the antimeridian.
-    grid_column = func.mod(grid_columns.c.grid_column + GRID_COLUMNS, GRID_COLUMNS)
-    grid_cell = (grid_rows.c.grid_row * GRID_ROW_STRIDE + grid_column).cast(BigInteger).label("grid_cell")
-    return (
-        select(
-            grid_cell,
-            func.greatest(func.min(blocks.c.first_seen) - _WINDOW, _SLICE_START).label("seen_from"),
-            # Inclusive: a ping exactly a window after an own ping is within it.
-            func.least(func.max(blocks.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
-        )
-        .select_from(blocks)
-        .join(grid_rows, literal(True))
-        .join(grid_columns, literal(True))
-        .group_by(grid_cell)
-        .cte("reach")
-    )
+    # A function in FROM may read the items before it: each block's own cube numbers along each axis.
+    numbers = {
+        axis: func.generate_series(blocks.c[f"first_{axis}"], blocks.c[f"last_{axis}"])
+        .table_valued("number")
+        .render_derived(f"{axis}_numbers")
+        for axis in _AXES
+    }
+    x, y, z = (numbers[axis].c.number for axis in _AXES)
+    cube = cube_key(x, y, z, SQL_OPS).label("cube")
+    statement = select(
+        cube,
+        func.greatest(func.min(blocks.c.first_seen) - _WINDOW, _SLICE_START).label("seen_from"),
+        # Inclusive: a ping exactly a window after an own ping is within it.
+        func.least(func.max(blocks.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
+    ).select_from(blocks)
+    for axis in _AXES:
+        statement = statement.join(numbers[axis], literal(True))
+    return statement.where(surface_gap(x, y, z, size.metres, SQL_OPS) <= SURFACE_SLACK_M).group_by(cube).cte("reach")
 
 
 def _check_cell(coordinate: ColumnElement[float], offset: ColumnElement[int] | int = 0) -> Any:
@@ -272,11 +232,11 @@ def _filed_by_cube(mine: CTE) -> CTE:
     return filed.where(*reached).cte("filed").prefix_with("MATERIALIZED")
 
 
-def _in_reach(other: Any, reach: CTE) -> list[ColumnElement[bool]]:
-    """An other person's ping in a cell of ``reach`` (one per row: a lateral search), at a time an other ping
+def _in_reach(other: Any, reach: CTE, size: CubeSize) -> list[ColumnElement[bool]]:
+    """An other person's ping in a cube of ``reach`` (one per row: a lateral search), at a time an other ping
     there can have, before the end of the stretch read."""
     return [
-        other.c.grid_cell == reach.c.grid_cell,
+        other.c[size.column] == reach.c.cube,
         other.c.creation_time >= reach.c.seen_from,
         other.c.creation_time <= reach.c.seen_until,
         other.c.creation_time < _SLICE_END,
@@ -284,8 +244,8 @@ def _in_reach(other: Any, reach: CTE) -> list[ColumnElement[bool]]:
     ]
 
 
-def _candidates(reach: CTE, *, windowed: bool) -> CTE:
-    """Every other ping in a cell in reach, at a time an other ping there can have (in the stretch read, and
+def _candidates(reach: CTE, size: CubeSize, *, windowed: bool) -> CTE:
+    """Every other ping in a cube in reach, at a time an other ping there can have (in the stretch read, and
     with a window, within a window of the own pings that reach the cell), with its cell of the check grid."""
     other = location_table.alias("other")
     # One index search per cell, bounded by the cell's own times: reading a whole day with a window, a cell
@@ -293,7 +253,7 @@ def _candidates(reach: CTE, *, windowed: bool) -> CTE:
     # search per cell: flattened into a join, the planner could choose to scan and hash the whole table.
     in_cell = (
         select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time, other.c.coordinate)
-        .where(*_in_reach(other, reach))
+        .where(*_in_reach(other, reach, size))
         .offset(0)
         .lateral("in_cell")
     )
@@ -322,10 +282,10 @@ def _exactly_near(candidate: CTE, filed: CTE, *, windowed: bool) -> ColumnElemen
     return and_(*conditions)
 
 
-def _near_pings(*, windowed: bool) -> CTE:
+def _near_pings(size: CubeSize, *, windowed: bool) -> CTE:
     """Each other ping in the stretch read (:func:`slice_params`) near one of the person's pings, once."""
     mine = _mine()
-    candidate = _candidates(_reach(mine), windowed=windowed)
+    candidate = _candidates(_reach(mine, size), size, windowed=windowed)
     filed = _filed(mine, windowed=windowed)
     return (
         select(candidate.c.id, candidate.c.person_id, candidate.c.creation_time, candidate.c.coordinate)
@@ -335,10 +295,10 @@ def _near_pings(*, windowed: bool) -> CTE:
     )
 
 
-def _near_pings_with_distance(*, windowed: bool) -> CTE:
+def _near_pings_with_distance(size: CubeSize, *, windowed: bool) -> CTE:
     """:func:`_near_pings` with each one's closest distance to one of the person's pings."""
     mine = _mine()
-    candidate = _candidates(_reach(mine), windowed=windowed)
+    candidate = _candidates(_reach(mine, size), size, windowed=windowed)
     filed = _filed(mine, windowed=windowed)
     columns = [candidate.c.id, candidate.c.person_id, candidate.c.creation_time]
     closest = func.min(func.ST_3DDistance(candidate.c.space_time, filed.c.space_time)).label("distance_m")
@@ -352,7 +312,7 @@ def _near_pings_with_distance(*, windowed: bool) -> CTE:
 
 
 @functools.cache
-def next_candidate_statement(*, windowed: bool) -> Select[Any]:
+def next_candidate_statement(size: CubeSize, *, windowed: bool) -> Select[Any]:
     """The earliest time from ``slice_start`` on (:func:`slice_params`) at which an other ping may be near
     the person (or a time before it: the reader starts at the later); NULL if there is none before
     ``slice_end``. The reader jumps there over stretches with nothing near (a night) in one statement. It
@@ -360,7 +320,7 @@ def next_candidate_statement(*, windowed: bool) -> Select[Any]:
 
     With a window, that is a window before the person's next ping: one lookup in the person's index. Without
     one, an other ping can be near at any time, so it is the first ping in a cell in reach of one of the
-    person's pings: one descent per cell of the (cell, time) index.
+    person's pings: one descent per cube of the (cube, time) index.
     """
     if windowed:
         own = location_table
@@ -368,11 +328,11 @@ def next_candidate_statement(*, windowed: bool) -> Select[Any]:
         return select(func.min(own.c.creation_time) - _WINDOW).where(
             own.c.person_id == _PERSON_ID, own.c.creation_time >= _OWN_FROM, own.c.creation_time < _OWN_TO
         )
-    reach = _reach(_mine())
+    reach = _reach(_mine(), size)
     other = location_table.alias("other")
     first_in_cell = (
         select(other.c.creation_time)
-        .where(*_in_reach(other, reach))
+        .where(*_in_reach(other, reach, size))
         .order_by(other.c.creation_time)
         .limit(1)
         .lateral("first_in_cell")
@@ -381,14 +341,14 @@ def next_candidate_statement(*, windowed: bool) -> Select[Any]:
 
 
 @functools.cache
-def connections_page_statement(*, windowed: bool, with_cursor: bool) -> Select[Any]:
+def connections_page_statement(size: CubeSize, *, windowed: bool, with_cursor: bool) -> Select[Any]:
     """Each other ping in the stretch read (:func:`slice_params`) once, ordered by (time, id), after the cursor.
 
     The reader reads the period stretch by stretch until a page is full, so a page costs what its rows
     cost, not what the whole answer costs (a day without a window can be 200,000 rows on a busy floor). The
     whole period is one stretch too.
     """
-    near = _near_pings(windowed=windowed)
+    near = _near_pings(size, windowed=windowed)
     page = select(near).order_by(near.c.creation_time, near.c.id).limit(_PAGE_LIMIT)
     if with_cursor:
         page = page.where(tuple_(near.c.creation_time, near.c.id) > tuple_(_AFTER_TIME, _AFTER_ID))
@@ -415,7 +375,9 @@ def connections_statement(
     query: Proximity, others: TimeRange, limit: int, after: tuple[datetime, uuid.UUID] | None
 ) -> Select[Any]:
     """:func:`connections_page_statement` for ``query``, bound to ``others``, ``limit`` and ``after``."""
-    statement = connections_page_statement(windowed=query.window is not None, with_cursor=after is not None)
+    statement = connections_page_statement(
+        query.cube_size, windowed=query.window is not None, with_cursor=after is not None
+    )
     return statement.params(slice_params(query, others, limit, after))
 
 
@@ -424,7 +386,7 @@ def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID
 
     Ordered by a count over the whole period, so every page reads the whole answer.
     """
-    near = _near_pings_with_distance(windowed=query.window is not None)
+    near = _near_pings_with_distance(query.cube_size, windowed=query.window is not None)
     encounters = func.count().label("encounters")
     contact = (
         select(
