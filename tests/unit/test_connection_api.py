@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from connection_api.adapters import FIRST_SLICE, _next_span
 from connection_api.app import create_app
+from connection_api.ports import TooCostly
 from connection_api.proximity import Proximity
 from connection_api.schemas import Connection, ConnectionPage, ContactPage, LocationPublic, PersonPublic
 
@@ -113,7 +114,6 @@ def test_unknown_person_is_404_before_any_query(client: TestClient, reader: Fake
     "extra",
     [
         {"end_date": "2026-05-31"},
-        {"end_date": "2026-07-15"},
         {"distance": "0"},
         {"distance": "1e-13"},  # once an integer overflow in the cell arithmetic, a 500
         {"distance": "0.0099"},
@@ -129,6 +129,62 @@ def test_bad_parameters_are_422(client: TestClient, reader: FakeReader, extra: d
     response = client.get(URL.replace("connection", endpoint), params=params)
     assert response.status_code == 422, response.text
     assert reader.queries == []
+
+
+def test_any_range_is_asked_for_even_the_legacy_front_ends_year(client: TestClient, reader: FakeReader) -> None:
+    for endpoint in ("connection", "contacts"):
+        params = {"start_date": "2020-01-01", "end_date": "2020-12-30", "distance": "5"}
+        response = client.get(URL.replace("connection", endpoint), params=params)
+        assert response.status_code == 200, response.text
+    assert [query.period.length for query in reader.queries] == [timedelta(days=365)] * 2
+
+
+class BudgetReader(FakeReader):
+    """As the real reader answers when its budget of database time runs out: a short page, or refusal."""
+
+    def __init__(self, resume_at: datetime | None) -> None:
+        super().__init__(_connections(2))
+        self.resume_at = resume_at
+        self.afters: list[tuple[datetime, uuid.UUID] | None] = []
+
+    async def connections(
+        self, query: Proximity, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> ConnectionPage:
+        self.afters.append(after)
+        if self.resume_at is None:
+            raise TooCostly("give a window")
+        if after is not None:
+            return ConnectionPage(connections=[], has_more=False)
+        return ConnectionPage(connections=self.rows, has_more=False, resume_at=self.resume_at)
+
+    async def contacts(self, query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> ContactPage:
+        raise TooCostly("ask for one day")
+
+
+def test_a_page_cut_short_by_the_budget_links_to_where_it_stopped() -> None:
+    stopped = datetime(2026, 6, 1, 14, 30, tzinfo=UTC)
+    reader = BudgetReader(resume_at=stopped)
+    with TestClient(create_app(reader)) as client:
+        first = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-03", "limit": 100})
+        assert first.status_code == 200
+        assert len(first.json()) == 2  # fewer than the limit, and yet a next page
+        second = client.get(first.links["next"]["url"])
+    assert second.status_code == 200
+    assert "next" not in second.links
+    # The next page starts at the time reached, before any id there.
+    assert reader.afters == [None, (stopped, uuid.UUID(int=0))]
+
+
+def test_a_question_too_costly_for_the_budget_is_a_422_saying_what_to_ask() -> None:
+    with TestClient(create_app(BudgetReader(resume_at=None))) as client:
+        for endpoint, advice in (("connection", "give a window"), ("contacts", "ask for one day")):
+            response = client.get(
+                URL.replace("connection", endpoint), params={"start_date": "2026-06-01", "end_date": "2026-06-03"}
+            )
+            assert response.status_code == 422
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["title"] == "Query too costly"
+            assert advice in response.json()["detail"]
 
 
 def test_the_smallest_distance_is_answered(client: TestClient, reader: FakeReader) -> None:

@@ -31,7 +31,7 @@ def test_space_time_is_computed_the_same_in_the_migration_and_the_queries() -> N
 def test_the_cubes_are_computed_the_same_in_the_migration_and_the_queries() -> None:
     migration = _migration("0004_location_earth_cubes")
     assert migration.EARTH_CUBE_FUNCTION_SQL == cubes.EARTH_CUBE_FUNCTION_SQL
-    assert migration.CUBE_COLUMNS == {size.column: cubes.cube_sql(size) for size in (cubes.FINE, cubes.COARSE)}
+    assert {size.column: cubes.cube_sql(size) for size in (cubes.FINE, cubes.COARSE)} == migration.CUBE_COLUMNS
     for size in (cubes.FINE, cubes.COARSE):
         computed = tables.location_table.c[size.column].computed
         assert computed is not None

@@ -4,9 +4,8 @@
  */
 import type { EventInfo } from "../config";
 
-/** The APIs' limits: the ones the connection API's OpenAPI document states are checked against it
- * by `limits.test.ts`; the range's maximum is only in its prose. */
-export const MAX_RANGE_DAYS = 31;
+/** The APIs' limits, checked against the connection API's OpenAPI document by `limits.test.ts`.
+ * A date range has no maximum: the API bounds what a request costs, not how long its range is. */
 export const MIN_DISTANCE_M = 0.01;
 export const MAX_DISTANCE_M = 500;
 export const MIN_WINDOW_MIN = 1;
@@ -96,8 +95,6 @@ export function validatePersonQuery(input: PersonQueryInput): PersonQueryResult 
   if (!isIsoDate(end)) errors.end = "Enter an end date (YYYY-MM-DD).";
   if (!errors.start && !errors.end) {
     if (end < start) errors.end = "The end date is before the start date.";
-    else if (inclusiveDays(start, end) > MAX_RANGE_DAYS)
-      errors.end = `The range can be at most ${MAX_RANGE_DAYS} days; choose a later start or an earlier end.`;
   }
 
   const distanceText = input.distance.trim();

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Whom the person was near, ping by ping
-         * @description Every ping of another person within `distance` metres of one of the person's own pings. `start_date` and `end_date` are UTC days (`YYYY-MM-DD`) or ISO 8601 times with offset, both inclusive, at most 31 days apart; the same range applies to the person's pings and the others'. Each other ping appears once, ordered by time then id; `location` is the other person's ping. Paged: a `Link: <...>; rel="next"` header holds the next page; none means the last page. With `Accept: application/geo+json` the page is a GeoJSON FeatureCollection of the other persons' pings (`[longitude, latitude]`, the other person in each feature's properties), paged the same way.
+         * @description Every ping of another person within `distance` metres of one of the person's own pings. `start_date` and `end_date` are UTC days (`YYYY-MM-DD`) or ISO 8601 times with offset, both inclusive, any distance apart; the same range applies to the person's pings and the others'. Each other ping appears once, ordered by time then id; `location` is the other person's ping. Paged: a `Link: <...>; rel="next"` header holds the next page; none means the last page. With `Accept: application/geo+json` the page is a GeoJSON FeatureCollection of the other persons' pings (`[longitude, latitude]`, the other person in each feature's properties), paged the same way. Every request gets a fixed budget of database time; a question that cannot be answered within it is a 422 that says what to ask instead.
          */
         get: operations["list_connections_api_persons__person_id__connection_get"];
         put?: never;
@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Whom the person met, one row per other person
-         * @description One row per other person who had a ping within `distance` metres of one of the person's pings: how many such pings, the first and last time, and the closest distance. `start_date` and `end_date` are UTC days (`YYYY-MM-DD`) or ISO 8601 times with offset, both inclusive, at most 31 days apart; the same range applies to the person's pings and the others'. Ordered by encounters (most first), then person id; paged like the connection list.
+         * @description One row per other person who had a ping within `distance` metres of one of the person's pings: how many such pings, the first and last time, and the closest distance. `start_date` and `end_date` are UTC days (`YYYY-MM-DD`) or ISO 8601 times with offset, both inclusive, any distance apart; the same range applies to the person's pings and the others'. Ordered by encounters (most first), then person id; paged like the connection list. Every request gets a fixed budget of database time; a question that cannot be answered within it is a 422 that says what to ask instead.
          */
         get: operations["list_contacts_api_persons__person_id__contacts_get"];
         put?: never;

@@ -1,5 +1,7 @@
 """Composition root: settings from the environment, the database adapter, uvicorn."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from connection_api.adapters import SqlConnectionReader
@@ -17,7 +19,7 @@ def build_app() -> FastAPI:
         settings.database_url, settings.database_pool_size, settings.database_statement_timeout_ms
     )
     return create_app(
-        SqlConnectionReader(engine),
+        SqlConnectionReader(engine, timedelta(milliseconds=settings.query_budget_ms)),
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_allow_origins,
         on_shutdown=[engine.dispose],

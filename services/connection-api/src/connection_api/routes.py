@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from connection_api.ports import ConnectionReader
+from connection_api.ports import ConnectionReader, TooCostly
 from connection_api.proximity import Proximity
 from connection_api.schemas import Connection, Contact
 from udaconnect_common.geojson import (
@@ -26,7 +26,6 @@ DEFAULT_DISTANCE_M = 5.0
 # search's cell arithmetic would have to reach over absurdly many cells.
 MIN_DISTANCE_M = 0.01
 MAX_DISTANCE_M = 500.0
-MAX_RANGE = timedelta(days=31)
 MAX_WINDOW_MINUTES = 24 * 60
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
@@ -65,9 +64,18 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="Opaque cursor
 router = APIRouter(prefix="/api/persons", tags=["connections"])
 
 _RANGE_DOC = (
-    f"`start_date` and `end_date` are UTC days (`YYYY-MM-DD`) or ISO 8601 times with offset, both inclusive, "
-    f"at most {MAX_RANGE.days} days apart; the same range applies to the person's pings and the others'."
+    "`start_date` and `end_date` are UTC days (`YYYY-MM-DD`) or ISO 8601 times with offset, both inclusive, "
+    "any distance apart; the same range applies to the person's pings and the others'."
 )
+_BUDGET_DOC = (
+    " Every request gets a fixed budget of database time; a question that cannot be answered within it is "
+    "a 422 that says what to ask instead."
+)
+NIL_ID = uuid.UUID(int=0)
+
+
+def _too_costly(exc: TooCostly) -> ProblemError:
+    return ProblemError(422, "Query too costly", str(exc))
 
 
 async def proximity(
@@ -80,7 +88,7 @@ async def proximity(
 ) -> Proximity:
     """The parameters both endpoints share, validated together; 404 when the person is unknown."""
     try:
-        period = time_range(start_date, end_date, MAX_RANGE)
+        period = time_range(start_date, end_date)
     except InvalidTimeRange as exc:
         raise invalid_parameter("end_date", str(exc)) from exc
     if not await reader.person_exists(person_id):
@@ -101,6 +109,7 @@ ProximityDep = Annotated[Proximity, Depends(proximity)]
         'Paged: a `Link: <...>; rel="next"` header holds the next page; none means the last page. '
         "With `Accept: application/geo+json` the page is a GeoJSON FeatureCollection of the other persons' "
         "pings (`[longitude, latitude]`, the other person in each feature's properties), paged the same way."
+        + _BUDGET_DOC
     ),
     response_model=list[Connection],
     responses={**geojson_list_response(ConnectionFeatureCollection), **problem_responses(404, 422)},
@@ -114,10 +123,16 @@ async def list_connections(
     cursor: Cursor = None,
 ) -> list[Connection] | JSONResponse:
     after = read_cursor(cursor, datetime.fromisoformat, uuid.UUID)
-    page = await reader.connections(query, limit, after)
+    try:
+        page = await reader.connections(query, limit, after)
+    except TooCostly as exc:
+        raise _too_costly(exc) from exc
     if page.has_more:
         last = page.connections[-1].location
         response.headers["Link"] = next_link(request.url, encode_cursor([last.creation_time.isoformat(), last.id]))
+    elif page.resume_at is not None:
+        # Everything before resume_at is read: the next page starts at it (the nil id sorts before any).
+        response.headers["Link"] = next_link(request.url, encode_cursor([page.resume_at.isoformat(), NIL_ID]))
     if wants_geojson(request):
         features = (
             location_feature(connection.location, person=connection.person.model_dump(mode="json"))
@@ -136,6 +151,7 @@ async def list_connections(
         "how many such pings, the first and last time, and the closest distance. "
         + _RANGE_DOC
         + " Ordered by encounters (most first), then person id; paged like the connection list."
+        + _BUDGET_DOC
     ),
     responses=problem_responses(404, 422),
 )
@@ -148,7 +164,10 @@ async def list_contacts(
     cursor: Cursor = None,
 ) -> list[Contact]:
     after = read_cursor(cursor, int, uuid.UUID)
-    page = await reader.contacts(query, limit, after)
+    try:
+        page = await reader.contacts(query, limit, after)
+    except TooCostly as exc:
+        raise _too_costly(exc) from exc
     if page.has_more:
         last = page.contacts[-1]
         response.headers["Link"] = next_link(request.url, encode_cursor([last.encounters, last.person.id]))

@@ -33,6 +33,9 @@ class Contact(BaseModel):
 class ConnectionPage(BaseModel):
     connections: list[Connection]
     has_more: bool
+    # Set when the page ended early, before it was full, to keep its cost within the request's budget:
+    # every near ping before this time is on this page or an earlier one; the next page starts here.
+    resume_at: datetime | None = None
 
 
 class ContactPage(BaseModel):

@@ -1,3 +1,5 @@
+from pydantic import Field
+
 from udaconnect_common.settings import ApiSettings
 
 
@@ -5,3 +7,7 @@ class ConnectionApiSettings(ApiSettings):
     http_port: int = 8003
     # Each request holds one connection for one statement; a few more than uvicorn's concurrency needs.
     database_pool_size: int = 10
+    # Database time one request may use. A page of connections that reaches it ends early (shorter, with a
+    # next link); contacts that would need more are a 422 saying what to ask instead. Bounds what any
+    # request, whatever its parameters, costs the database.
+    query_budget_ms: int = Field(default=800, ge=50, le=60_000)
