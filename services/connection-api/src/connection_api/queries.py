@@ -60,6 +60,9 @@ _SLICE_START = bindparam("slice_start", type_=DateTime(timezone=True))
 _SLICE_END = bindparam("slice_end", type_=DateTime(timezone=True))
 _OWN_FROM = bindparam("own_from", type_=DateTime(timezone=True))
 _OWN_TO = bindparam("own_to", type_=DateTime(timezone=True))
+# An own ping's window is widened by this much when its bins are chosen, so that rounding an epoch in
+# floating point never leaves out the bin its window just reaches (an extra bin only reads more).
+BIN_MARGIN_S = 0.001
 _PAGE_LIMIT = bindparam("page_limit", type_=Integer)
 _AFTER_TIME = bindparam("after_time", type_=DateTime(timezone=True))
 _AFTER_ID = bindparam("after_id", type_=Uuid)
@@ -116,31 +119,51 @@ def _mine() -> CTE:
 
 def _reach(mine: CTE, size: CubeSize) -> CTE:
     """The cubes of ``size`` that can hold a ping within D of one of mine, each with the times an other ping
-    there can have (D and the window around the own pings it is near).
+    there can have: one row per cube and *bin*, a window-long stretch of the others' time.
 
-    Each own ping reaches the cubes its D-box overlaps (at 5 m, two or three along each axis). The pings
-    are gathered in blocks as large as that reach and each block's box is listed once: at 500 m a person's
-    day spans a few blocks, where listing each ping's reach would list most cubes a hundred times over.
-    Of a box's cubes only those the ellipsoid passes through can hold a ping: the others are dropped
-    before any index search (:func:`udaconnect_common.cubes.surface_gap`).
+    Each own ping reaches the cubes its D-box overlaps (at 5 m, two or three along each axis), in the bins
+    its window overlaps (two or three). The pings are gathered in blocks as large as that reach and each
+    block's box is listed once: at 500 m a person's day spans a few blocks, where listing each ping's reach
+    would list most cubes a hundred times over. Of a box's cubes only those the ellipsoid passes through
+    can hold a ping: the others are dropped before any index search
+    (:func:`udaconnect_common.cubes.surface_gap`).
+
+    The bins keep each search to the times that matter: a cube the person passed at 9 and at 5 is read
+    around 9 and around 5, not all day. They partition the others' time, so no ping is read twice.
+    Without a window a bin is the whole range long: one or two bins.
     """
-    boxes = select(
-        *(
-            bound.label(f"{end}_{axis}")
-            for axis in _AXES
-            for end, bound in zip(("first", "last"), reach(mine.c[axis], _DISTANCE, size.metres, SQL_OPS), strict=True)
-        ),
-        mine.c.creation_time,
-    ).cte("boxes")
+    epoch = func.extract("epoch", mine.c.creation_time)
+    bins = func.generate_series(
+        func.floor((epoch - _WINDOW_S - BIN_MARGIN_S) / _WINDOW_S).cast(BigInteger),
+        func.floor((epoch + _WINDOW_S + BIN_MARGIN_S) / _WINDOW_S).cast(BigInteger),
+    )
+    own_bins = bins.table_valued("bin").render_derived("own_bins")
+    boxes = (
+        select(
+            *(
+                bound.label(f"{end}_{axis}")
+                for axis in _AXES
+                for end, bound in zip(
+                    ("first", "last"), reach(mine.c[axis], _DISTANCE, size.metres, SQL_OPS), strict=True
+                )
+            ),
+            mine.c.creation_time,
+            own_bins.c.bin,
+        )
+        .select_from(mine)
+        .join(own_bins, literal(True))
+        .cte("boxes")
+    )
     spans = {axis: boxes.c[f"last_{axis}"] - boxes.c[f"first_{axis}"] + 1 for axis in _AXES}
     blocks = (
         select(
+            boxes.c.bin,
             *(func.min(boxes.c[f"first_{axis}"]).label(f"first_{axis}") for axis in _AXES),
             *(func.max(boxes.c[f"last_{axis}"]).label(f"last_{axis}") for axis in _AXES),
             func.min(boxes.c.creation_time).label("first_seen"),
             func.max(boxes.c.creation_time).label("last_seen"),
         )
-        .group_by(*(boxes.c[f"first_{axis}"] // spans[axis] for axis in _AXES))
+        .group_by(boxes.c.bin, *(boxes.c[f"first_{axis}"] // spans[axis] for axis in _AXES))
         .cte("blocks")
     )
     # A function in FROM may read the items before it: each block's own cube numbers along each axis.
@@ -152,15 +175,22 @@ def _reach(mine: CTE, size: CubeSize) -> CTE:
     }
     x, y, z = (numbers[axis].c.number for axis in _AXES)
     cube = cube_key(x, y, z, SQL_OPS).label("cube")
+    bin_start = func.to_timestamp(blocks.c.bin * _WINDOW_S)
     statement = select(
         cube,
-        func.greatest(func.min(blocks.c.first_seen) - _WINDOW, _SLICE_START).label("seen_from"),
+        func.greatest(func.min(blocks.c.first_seen) - _WINDOW, bin_start, _SLICE_START).label("seen_from"),
         # Inclusive: a ping exactly a window after an own ping is within it.
         func.least(func.max(blocks.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
+        # Exclusive: the next bin starts there.
+        func.to_timestamp((blocks.c.bin + 1) * _WINDOW_S).label("bin_end"),
     ).select_from(blocks)
     for axis in _AXES:
         statement = statement.join(numbers[axis], literal(True))
-    return statement.where(surface_gap(x, y, z, size.metres, SQL_OPS) <= SURFACE_SLACK_M).group_by(cube).cte("reach")
+    return (
+        statement.where(surface_gap(x, y, z, size.metres, SQL_OPS) <= SURFACE_SLACK_M)
+        .group_by(cube, blocks.c.bin)
+        .cte("reach")
+    )
 
 
 def _check_cell(coordinate: ColumnElement[float], offset: ColumnElement[int] | int = 0) -> Any:
@@ -239,6 +269,7 @@ def _in_reach(other: Any, reach: CTE, size: CubeSize) -> list[ColumnElement[bool
         other.c[size.column] == reach.c.cube,
         other.c.creation_time >= reach.c.seen_from,
         other.c.creation_time <= reach.c.seen_until,
+        other.c.creation_time < reach.c.bin_end,
         other.c.creation_time < _SLICE_END,
         other.c.person_id != _PERSON_ID,
     ]
