@@ -66,6 +66,7 @@ BIN_MARGIN_S = 0.001
 _PAGE_LIMIT = bindparam("page_limit", type_=Integer)
 _AFTER_TIME = bindparam("after_time", type_=DateTime(timezone=True))
 _AFTER_ID = bindparam("after_id", type_=Uuid)
+_AFTER_ENCOUNTERS = bindparam("after_encounters", type_=Integer)
 
 
 def slice_params(
@@ -226,7 +227,9 @@ def _filed(mine: CTE, *, windowed: bool) -> CTE:
     # The second cell on an axis only when the sphere (or the window) crosses into it.
     within = [cells[axis] <= _check_cell(mine.c[axis] + _DISTANCE) for axis in _AXES]
     within.append(cells["t"] <= _check_period(mine.c.creation_time + _WINDOW))
-    filed = select(*(cells[axis].label(f"cell_{axis}") for axis in axes), mine.c.space_time, mine.c.creation_time)
+    filed = select(
+        *(cells[axis].label(f"cell_{axis}") for axis in axes), *(mine.c[axis] for axis in _AXES), mine.c.creation_time
+    )
     filed = filed.select_from(mine)
     for axis in axes:
         filed = filed.join(steps[axis], literal(True))
@@ -275,20 +278,29 @@ def _in_reach(other: Any, reach: CTE, size: CubeSize) -> list[ColumnElement[bool
     ]
 
 
-def _candidates(reach: CTE, size: CubeSize, *, windowed: bool) -> CTE:
+def _candidates(reach: CTE, size: CubeSize, *, windowed: bool, for_contacts: bool = False) -> CTE:
     """Every other ping in a cube in reach, at a time an other ping there can have (in the stretch read, and
     with a window, within a window of the own pings that reach the cell), with its cell of the check grid."""
     other = location_table.alias("other")
     # One index search per cell, bounded by the cell's own times: reading a whole day with a window, a cell
     # the person passed through at 9 is not read for the afternoon. OFFSET 0 keeps the subquery a lateral
     # search per cell: flattened into a join, the planner could choose to scan and hash the whole table.
+    space_time = other.c.space_time
     in_cell = (
-        select(other.c.id, other.c.person_id, other.c.creation_time, other.c.space_time, other.c.coordinate)
+        select(
+            *(() if for_contacts else (other.c.id, other.c.coordinate)),
+            other.c.person_id,
+            other.c.creation_time,
+            space_time,
+            func.ST_X(space_time).label("x"),
+            func.ST_Y(space_time).label("y"),
+            func.ST_Z(space_time).label("z"),
+        )
         .where(*_in_reach(other, reach, size))
         .offset(0)
         .lateral("in_cell")
     )
-    cells = [_check_cell(coordinate(in_cell.c.space_time)) for coordinate in (func.ST_X, func.ST_Y, func.ST_Z)]
+    cells = [_check_cell(in_cell.c[axis]) for axis in _AXES]
     if windowed:
         cells.append(_check_period(in_cell.c.creation_time))
     axes = (*_AXES, "t") if windowed else _AXES
@@ -305,12 +317,29 @@ def _exactly_near(candidate: CTE, filed: CTE, *, windowed: bool) -> ColumnElemen
     """A candidate and an own ping (or a cube's multipoint of them) filed under its cell, near enough."""
     axes = (*_AXES, "t") if windowed else _AXES
     conditions = [candidate.c[f"cell_{axis}"] == filed.c[f"cell_{axis}"] for axis in axes]
-    conditions.append(func.ST_3DDWithin(candidate.c.space_time, filed.c.space_time, _DISTANCE))
     if windowed:
+        # Plain floating point on the coordinates, as PostGIS computes it, without decoding two geometries
+        # per pair (a candidate meets several own pings).
+        conditions.append(_squared_distance(candidate, filed) <= _DISTANCE * _DISTANCE)
         conditions.append(
             candidate.c.creation_time.between(filed.c.creation_time - _WINDOW, filed.c.creation_time + _WINDOW)
         )
+    else:
+        conditions.append(func.ST_3DDWithin(candidate.c.space_time, filed.c.space_time, _DISTANCE))
     return and_(*conditions)
+
+
+def _squared_distance(candidate: CTE, filed: CTE) -> ColumnElement[float]:
+    """The squared straight-line distance between a candidate and an own ping filed on its own."""
+    differences = [candidate.c[axis] - filed.c[axis] for axis in _AXES]
+    return sum((d * d for d in differences[1:]), differences[0] * differences[0])
+
+
+def _closest(candidate: CTE, filed: CTE, *, windowed: bool) -> ColumnElement[float]:
+    """The smallest distance of the pairs grouped (a multipoint's nearest point without a window)."""
+    if windowed:
+        return func.sqrt(func.min(_squared_distance(candidate, filed)), type_=Float)
+    return func.min(func.ST_3DDistance(candidate.c.space_time, filed.c.space_time))
 
 
 def _near_pings(size: CubeSize, *, windowed: bool) -> CTE:
@@ -322,22 +351,6 @@ def _near_pings(size: CubeSize, *, windowed: bool) -> CTE:
         select(candidate.c.id, candidate.c.person_id, candidate.c.creation_time, candidate.c.coordinate)
         # A semi-join: it stops at the first own ping near enough.
         .where(exists().where(_exactly_near(candidate, filed, windowed=windowed)))
-        .cte("near")
-    )
-
-
-def _near_pings_with_distance(size: CubeSize, *, windowed: bool) -> CTE:
-    """:func:`_near_pings` with each one's closest distance to one of the person's pings."""
-    mine = _mine()
-    candidate = _candidates(_reach(mine, size), size, windowed=windowed)
-    filed = _filed(mine, windowed=windowed)
-    columns = [candidate.c.id, candidate.c.person_id, candidate.c.creation_time]
-    closest = func.min(func.ST_3DDistance(candidate.c.space_time, filed.c.space_time)).label("distance_m")
-    return (
-        select(*columns, closest)
-        .select_from(candidate.join(filed, _exactly_near(candidate, filed, windowed=windowed)))
-        # Filed against more than once (several own pings, or several cubes' multipoints): once.
-        .group_by(*columns)
         .cte("near")
     )
 
@@ -412,36 +425,75 @@ def connections_statement(
     return statement.params(slice_params(query, others, limit, after))
 
 
-def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> Select[Any]:
-    """One row per other person, most encounters first (then person id); one page after the cursor.
+@functools.cache
+def contacts_page_statement(size: CubeSize, *, windowed: bool, with_cursor: bool) -> Select[Any]:
+    """One row per other person met, most encounters first (then person id), one page after the cursor.
+
+    Two passes over the same candidates: which of them are near (a semi-join, each once: the count and the
+    first and last time), and the closest distance of every near pair per person (a join, a minimum needs
+    no de-duplication). Grouping the pairs by candidate instead would sort every pair.
 
     Ordered by a count over the whole period, so every page reads the whole answer.
     """
-    near = _near_pings_with_distance(query.cube_size, windowed=query.window is not None)
-    encounters = func.count().label("encounters")
-    contact = (
+    mine = _mine()
+    candidate = _candidates(_reach(mine, size), size, windowed=windowed, for_contacts=True)
+    filed = _filed(mine, windowed=windowed)
+    near = (
+        select(candidate.c.person_id, candidate.c.creation_time)
+        .where(exists().where(_exactly_near(candidate, filed, windowed=windowed)))
+        .subquery("near")
+    )
+    met = (
         select(
             near.c.person_id,
-            encounters,
+            func.count().label("encounters"),
             func.min(near.c.creation_time).label("first_seen"),
             func.max(near.c.creation_time).label("last_seen"),
-            func.min(near.c.distance_m).label("closest_distance_m"),
         )
         .group_by(near.c.person_id)
-        .subquery("contact")
+        .subquery("met")
+    )
+    closest = (
+        select(
+            candidate.c.person_id,
+            _closest(candidate, filed, windowed=windowed).label("closest_distance_m"),
+        )
+        .select_from(candidate.join(filed, _exactly_near(candidate, filed, windowed=windowed)))
+        .group_by(candidate.c.person_id)
+        .subquery("closest")
     )
     statement = (
-        select(contact, person_table.c.first_name, person_table.c.last_name, person_table.c.company_name)
-        .select_from(contact.join(person_table, person_table.c.id == contact.c.person_id))
-        .order_by(contact.c.encounters.desc(), contact.c.person_id)
-        .limit(limit)
-    )
-    if after is not None:
-        after_encounters, after_id = after
-        statement = statement.where(
-            or_(
-                contact.c.encounters < after_encounters,
-                and_(contact.c.encounters == after_encounters, contact.c.person_id > after_id),
+        select(
+            met,
+            closest.c.closest_distance_m,
+            person_table.c.first_name,
+            person_table.c.last_name,
+            person_table.c.company_name,
+        )
+        .select_from(
+            met.join(closest, closest.c.person_id == met.c.person_id).join(
+                person_table, person_table.c.id == met.c.person_id
             )
         )
-    return statement.params(slice_params(query, query.period))
+        .order_by(met.c.encounters.desc(), met.c.person_id)
+        .limit(_PAGE_LIMIT)
+    )
+    if with_cursor:
+        statement = statement.where(
+            or_(
+                met.c.encounters < _AFTER_ENCOUNTERS,
+                and_(met.c.encounters == _AFTER_ENCOUNTERS, met.c.person_id > _AFTER_ID),
+            )
+        )
+    return statement
+
+
+def contacts_statement(query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> Select[Any]:
+    """:func:`contacts_page_statement` for ``query``, bound to ``limit`` and ``after``."""
+    statement = contacts_page_statement(
+        query.cube_size, windowed=query.window is not None, with_cursor=after is not None
+    )
+    values_ = slice_params(query, query.period, limit)
+    if after is not None:
+        values_["after_encounters"], values_["after_id"] = after
+    return statement.params(values_)
