@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from udaconnect_bench import connection, profiling
+from udaconnect_bench import connection, http_targets, profiling
 from udaconnect_bench.connection import COPRESENCE, LEGACY_SEMANTICS, PageTrace
 from udaconnect_bench.ingest import BatchedWrite, HttpIngest
 from udaconnect_bench.run import SERVICES, BenchResult, ConnectionResults, IngestResults
@@ -179,6 +179,23 @@ def http_section(conn: ConnectionResults) -> str:
             f" rows in {ms(http.all_pages_s)}{complete}."
         )
     return text
+
+
+def _timed_row(timed: http_targets.Timed) -> list[str]:
+    if not timed.seconds:
+        return [timed.label, str(timed.asked), str(timed.refused), "-", "-", "-"]
+    summary = Summary.of(timed.seconds)
+    return [timed.label, str(timed.asked), str(timed.refused), ms(summary.p50), ms(summary.p95), ms(summary.maximum)]
+
+
+def over_http_section(conn: ConnectionResults) -> str:
+    over = conn.over_http
+    rows = [_timed_row(timed) for timed in over.contacts_first_page.values()]
+    rows += [_timed_row(timed) for timed in over.contacts_whole.values()]
+    rows += [_timed_row(over.copresence_first_page), _timed_row(over.legacy_whole)]
+    text = table(["request", "asked", "422", "p50", "p95", "max"], rows)
+    worst = [[label, f"HTTP {status}", ms(seconds)] for label, seconds, status in over.worst]
+    return text + "\n\nThe costly requests, each once:\n\n" + table(["request", "answer", "time"], worst)
 
 
 def _ingest_row(run: HttpIngest, ceiling: BatchedWrite) -> list[str]:
@@ -437,6 +454,12 @@ def markdown(result: BenchResult) -> str:
             "time from the cursor on until the page is full, so a first page costs what its rows cost, not what "
             "the whole answer costs).",
             http_section(conn),
+            "### What a user waits for, over HTTP",
+            "Each request from this process to the API, timed to the last byte, one at a time. Contacts: once per "
+            "sampled person over the whole event, the first page (limit "
+            f"{http_targets.CONTACTS_PAGE}) and then every page followed. A 422 is the API refusing a question "
+            "that needs more than a request's budget of database time (`QUERY_BUDGET_MS`): not an answer.",
+            over_http_section(conn),
         ]
     if result.ingest is not None:
         ing = result.ingest

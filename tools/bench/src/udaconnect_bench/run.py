@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from udaconnect_bench import connection, ingest, profiling
+from udaconnect_bench import connection, http_targets, ingest, profiling
 from udaconnect_bench.connection import COPRESENCE, LEGACY_SEMANTICS, Combination, Event
 from udaconnect_bench.loading import LoadedData, load_conference
 from udaconnect_bench.machine import Machine, Versions, machine, versions
@@ -37,6 +37,12 @@ GOAL_SINGLE_POSTS = 2000.0
 GOAL_BATCH_PINGS = 20_000.0
 GOAL_PERSISTENCE_OVER_COPY = 50.0
 GOAL_RSS_MB = 200.0
+# The connection targets a user waits for, over HTTP (issue 11).
+GOAL_CONTACTS_P95_MS = 200.0
+GOAL_COPRESENCE_HTTP_P95_MS = 30.0
+GOAL_LEGACY_PAGED_RATIO = 100.0
+GOAL_LEGACY_PAGED_ROWS_PER_S = 100_000.0
+GOAL_WORST_REQUEST_MS = 1000.0
 
 
 @dataclass
@@ -49,6 +55,8 @@ class ConnectionResults:
     http: connection.HttpRuns
     # Where the slowest co-presence first page's time went.
     copresence_trace: connection.PageTrace
+    # What a user waits for, over HTTP.
+    over_http: http_targets.HttpTargets
 
     def legacy_estimates(self, combination: Combination) -> list[float]:
         per_ping = self.legacy_per_ping[(combination.whole_event, combination.distance_m)]
@@ -259,10 +267,12 @@ def _connection(
             size.http_seconds,
             follow_pages_budget_s=size.combination_budget_s,
         )
+        sampler.phase("connection: over HTTP, as a user waits")
+        over_http = http_targets.measure(stack.url("connection-api"), sample, event, owner_dsn, legacy_day)
     finally:
         service.close()
         pages.close()
-    return ConnectionResults(sample, event, legacy_full, runs, per_ping, http, trace)
+    return ConnectionResults(sample, event, legacy_full, runs, per_ping, http, trace, over_http)
 
 
 def _profiles(
@@ -352,6 +362,88 @@ def _profiles(
 # -- targets ------------------------------------------------------------------------------------------------
 
 
+def _p95_ms(timed: http_targets.Timed) -> float:
+    return percentile(timed.seconds, 95) * 1000 if timed.seconds else 0.0
+
+
+def _http_targets(conn: ConnectionResults) -> list[Target]:
+    over = conn.over_http
+    found = []
+    for case, first in over.contacts_first_page.items():
+        whole = over.contacts_whole[case]
+        refused = f"; {first.refused} of {first.asked} refused (422, over the budget)" if first.refused else ""
+        found.append(
+            Target(
+                "contacts-event-" + case.replace(" ", "").replace(",", "-").replace("nowindow", "no-window"),
+                _p95_ms(first),
+                GOAL_CONTACTS_P95_MS,
+                Better.LOWER,
+                "ms",
+                what=f"GET /contacts over HTTP, whole event, {case}: the first page of "
+                f"{http_targets.CONTACTS_PAGE}, p95 over {first.asked} persons (every page followed: p95 "
+                f"{_p95_ms(whole):,.0f} ms){refused}",
+                # A refusal is an answer the user did not get: never a pass.
+                bound=">" if first.refused else "",
+            )
+        )
+    copresence = over.copresence_first_page
+    found.append(
+        Target(
+            "copresence-first-page-http-p95",
+            _p95_ms(copresence),
+            GOAL_COPRESENCE_HTTP_P95_MS,
+            Better.LOWER,
+            "ms",
+            what=f"GET /connection over HTTP, 1 day, 5 m, 5 min window, the first page of "
+            f"{http_targets.CONNECTION_PAGE:,}: p95 over {copresence.asked} requests",
+            bound=">" if copresence.refused else "",
+        )
+    )
+    legacy_paged = over.legacy_whole
+    if legacy_paged.seconds:
+        median_s = sorted(legacy_paged.seconds)[len(legacy_paged.seconds) // 2]
+        rows = legacy_paged.rows / len(legacy_paged.seconds)
+        full = conn.legacy_full
+        found.append(
+            Target(
+                "legacy-whole-answer-http-vs-legacy",
+                full.run.seconds / median_s,
+                GOAL_LEGACY_PAGED_RATIO,
+                Better.HIGHER,
+                "x",
+                what=f"1 day, 5 m, no window, {full.person_day.pings} pings: legacy {full.run.seconds:.1f} s in "
+                f"full vs every page of {rows:,.0f} rows over HTTP (pages of {http_targets.CONNECTION_PAGE:,}) "
+                f"{median_s * 1000:,.0f} ms, median of {len(legacy_paged.seconds)}",
+            )
+        )
+        found.append(
+            Target(
+                "legacy-whole-answer-http-rows-per-s",
+                rows / median_s,
+                GOAL_LEGACY_PAGED_ROWS_PER_S,
+                Better.HIGHER,
+                "rows/s",
+                what="the same pages: rows a client receives per second",
+            )
+        )
+    if over.worst:
+        label, seconds, status = max(over.worst, key=lambda case: case[1])
+        refusals = sum(1 for case in over.worst if case[2] == 422)
+        found.append(
+            Target(
+                "worst-request",
+                seconds * 1000,
+                GOAL_WORST_REQUEST_MS,
+                Better.LOWER,
+                "ms",
+                what=f"the slowest of {len(over.worst)} costly requests over HTTP (pings at both poles and on the "
+                f"antimeridian, 0.01 m to 500 m over the whole event, a year's range): {label}, HTTP {status}; "
+                f"{refusals} answered 422",
+            )
+        )
+    return found
+
+
 def targets(result: BenchResult) -> list[Target]:
     found: list[Target] = []
     conn = result.connection
@@ -397,6 +489,7 @@ def targets(result: BenchResult) -> list[Target]:
                     what=f"co-presence, first page (limit {connection.HTTP_PAGE}), {http.concurrency} clients",
                 )
             )
+        found.extend(_http_targets(conn))
     ing = result.ingest
     if ing is not None:
         found.append(
