@@ -3,7 +3,8 @@
 Bounded (a fixed number of examples per operation, a fixed seed) and run through Schemathesis' CLI, its
 most stable interface. Every check is on except ``positive_data_acceptance``: it expects every
 schema-valid request to succeed, but some rules cannot be written in OpenAPI (``end_date`` not before
-``start_date``, a range of at most 31 days, cursors this API made), so those requests rightly get a 422.
+``start_date``, cursors this API made, a question too costly for a request's budget), so those requests
+rightly get a 422.
 ``negative_data_rejection`` (schema-invalid input must be refused with a 4xx) stays on.
 """
 
