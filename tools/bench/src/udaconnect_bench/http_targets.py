@@ -34,8 +34,13 @@ class Timed:
 
     label: str
     seconds: list[float] = field(default_factory=list)
-    refused: int = 0  # 422: too costly for the budget
+    # 422s (too costly for the budget) and how long the user waited for each.
+    refused_seconds: list[float] = field(default_factory=list)
     rows: int = 0
+
+    @property
+    def refused(self) -> int:
+        return len(self.refused_seconds)
 
     @property
     def asked(self) -> int:
@@ -79,16 +84,17 @@ def _record(timed: Timed, seconds: float, status: int, rows: int = 0) -> None:
         timed.seconds.append(seconds)
         timed.rows += rows
     elif status == 422:
-        timed.refused += 1
+        timed.refused_seconds.append(seconds)
     else:
         raise RuntimeError(f"{timed.label}: HTTP {status}")
 
 
+# Label -> (target name, parameters).
 CONTACT_CASES = {
-    "5 m, no window": {"distance": "5"},
-    "5 m, 5 min window": {"distance": "5", "window": "5"},
-    "50 m, no window": {"distance": "50"},
-    "50 m, 5 min window": {"distance": "50", "window": "5"},
+    "5 m, no window": ("5m", {"distance": "5"}),
+    "5 m, 5 min window": ("5m-window", {"distance": "5", "window": "5"}),
+    "50 m, no window": ("50m", {"distance": "50"}),
+    "50 m, 5 min window": ("50m-window", {"distance": "50", "window": "5"}),
 }
 
 
@@ -102,7 +108,7 @@ def measure(base: str, sample: Sequence[PersonDay], event: Event, owner_dsn: str
     with httpx.Client(base_url=base, timeout=120.0) as http:
         # Warm the API's pool and code paths.
         http.get(f"/api/persons/{persons[0]}/contacts", params={**whole_event, "window": "5"})
-        for label, case in CONTACT_CASES.items():
+        for label, (_, case) in CONTACT_CASES.items():
             for person in persons:
                 url = f"/api/persons/{person}/contacts"
                 params = {**whole_event, **case, "limit": str(CONTACTS_PAGE)}

@@ -363,7 +363,9 @@ def _profiles(
 
 
 def _p95_ms(timed: http_targets.Timed) -> float:
-    return percentile(timed.seconds, 95) * 1000 if timed.seconds else 0.0
+    """The 95th percentile of what users waited, refusals included (as a lower bound: they got no answer)."""
+    waited = timed.seconds + timed.refused_seconds
+    return percentile(waited, 95) * 1000 if waited else 0.0
 
 
 def _http_targets(conn: ConnectionResults) -> list[Target]:
@@ -372,9 +374,10 @@ def _http_targets(conn: ConnectionResults) -> list[Target]:
     for case, first in over.contacts_first_page.items():
         whole = over.contacts_whole[case]
         refused = f"; {first.refused} of {first.asked} refused (422, over the budget)" if first.refused else ""
+        # A refusal is an answer the user did not get: its wait counts, as a lower bound, and never passes.
         found.append(
             Target(
-                "contacts-event-" + case.replace(" ", "").replace(",", "-").replace("nowindow", "no-window"),
+                f"contacts-event-{http_targets.CONTACT_CASES[case][0]}-p95",
                 _p95_ms(first),
                 GOAL_CONTACTS_P95_MS,
                 Better.LOWER,
@@ -382,7 +385,6 @@ def _http_targets(conn: ConnectionResults) -> list[Target]:
                 what=f"GET /contacts over HTTP, whole event, {case}: the first page of "
                 f"{http_targets.CONTACTS_PAGE}, p95 over {first.asked} persons (every page followed: p95 "
                 f"{_p95_ms(whole):,.0f} ms){refused}",
-                # A refusal is an answer the user did not get: never a pass.
                 bound=">" if first.refused else "",
             )
         )
