@@ -134,9 +134,16 @@ def _reach(mine: CTE, size: CubeSize) -> CTE:
     Without a window a bin is the whole range long: one or two bins.
     """
     epoch = func.extract("epoch", mine.c.creation_time)
+    # Only the bins of the stretch read: a short stretch is in one bin, or two.
     bins = func.generate_series(
-        func.floor((epoch - _WINDOW_S - BIN_MARGIN_S) / _WINDOW_S).cast(BigInteger),
-        func.floor((epoch + _WINDOW_S + BIN_MARGIN_S) / _WINDOW_S).cast(BigInteger),
+        func.greatest(
+            func.floor((epoch - _WINDOW_S - BIN_MARGIN_S) / _WINDOW_S),
+            func.floor(func.extract("epoch", _SLICE_START) / _WINDOW_S),
+        ).cast(BigInteger),
+        func.least(
+            func.floor((epoch + _WINDOW_S + BIN_MARGIN_S) / _WINDOW_S),
+            func.floor(func.extract("epoch", _SLICE_END) / _WINDOW_S),
+        ).cast(BigInteger),
     )
     own_bins = bins.table_valued("bin").render_derived("own_bins")
     boxes = (
