@@ -118,7 +118,7 @@ def _mine() -> CTE:
     )
 
 
-def _reach(mine: CTE, size: CubeSize) -> CTE:
+def _reach(mine: CTE, size: CubeSize, *, binned: bool) -> CTE:
     """The cubes of ``size`` that can hold a ping within D of one of mine, each with the times an other ping
     there can have: one row per cube and *bin*, a window-long stretch of the others' time.
 
@@ -129,49 +129,33 @@ def _reach(mine: CTE, size: CubeSize) -> CTE:
     can hold a ping: the others are dropped before any index search
     (:func:`udaconnect_common.cubes.surface_gap`).
 
-    The bins keep each search to the times that matter: a cube the person passed at 9 and at 5 is read
-    around 9 and around 5, not all day. They partition the others' time, so no ping is read twice.
-    Without a window a bin is the whole range long: one or two bins.
+    With a window, bins keep each search to the times that matter: a cube the person passed at 9 and at 5
+    is read around 9 and around 5, not all day. They partition the others' time, so no ping is read twice.
+    Without a window every time in the range matches, and the stretch read is the only bound.
     """
-    epoch = func.extract("epoch", mine.c.creation_time)
-    # Only the bins of the stretch read: a short stretch is in one bin, or two.
-    bins = func.generate_series(
-        func.greatest(
-            func.floor((epoch - _WINDOW_S - BIN_MARGIN_S) / _WINDOW_S),
-            func.floor(func.extract("epoch", _SLICE_START) / _WINDOW_S),
-        ).cast(BigInteger),
-        func.least(
-            func.floor((epoch + _WINDOW_S + BIN_MARGIN_S) / _WINDOW_S),
-            func.floor(func.extract("epoch", _SLICE_END) / _WINDOW_S),
-        ).cast(BigInteger),
-    )
-    own_bins = bins.table_valued("bin").render_derived("own_bins")
-    boxes = (
-        select(
-            *(
-                bound.label(f"{end}_{axis}")
-                for axis in _AXES
-                for end, bound in zip(
-                    ("first", "last"), reach(mine.c[axis], _DISTANCE, size.metres, SQL_OPS), strict=True
-                )
-            ),
-            mine.c.creation_time,
-            own_bins.c.bin,
-        )
-        .select_from(mine)
-        .join(own_bins, literal(True))
-        .cte("boxes")
-    )
-    spans = {axis: boxes.c[f"last_{axis}"] - boxes.c[f"first_{axis}"] + 1 for axis in _AXES}
+    boxes = select(
+        *(
+            bound.label(f"{end}_{axis}")
+            for axis in _AXES
+            for end, bound in zip(("first", "last"), reach(mine.c[axis], _DISTANCE, size.metres, SQL_OPS), strict=True)
+        ),
+        mine.c.creation_time,
+    ).select_from(mine)
+    if binned:
+        own_bins = _bins(mine.c.creation_time).table_valued("bin").render_derived("own_bins")
+        boxes = boxes.add_columns(own_bins.c.bin).join(own_bins, literal(True))
+    boxes_cte = boxes.cte("boxes")
+    by_bin = [boxes_cte.c.bin] if binned else []
+    spans = {axis: boxes_cte.c[f"last_{axis}"] - boxes_cte.c[f"first_{axis}"] + 1 for axis in _AXES}
     blocks = (
         select(
-            boxes.c.bin,
-            *(func.min(boxes.c[f"first_{axis}"]).label(f"first_{axis}") for axis in _AXES),
-            *(func.max(boxes.c[f"last_{axis}"]).label(f"last_{axis}") for axis in _AXES),
-            func.min(boxes.c.creation_time).label("first_seen"),
-            func.max(boxes.c.creation_time).label("last_seen"),
+            *by_bin,
+            *(func.min(boxes_cte.c[f"first_{axis}"]).label(f"first_{axis}") for axis in _AXES),
+            *(func.max(boxes_cte.c[f"last_{axis}"]).label(f"last_{axis}") for axis in _AXES),
+            func.min(boxes_cte.c.creation_time).label("first_seen"),
+            func.max(boxes_cte.c.creation_time).label("last_seen"),
         )
-        .group_by(boxes.c.bin, *(boxes.c[f"first_{axis}"] // spans[axis] for axis in _AXES))
+        .group_by(*by_bin, *(boxes_cte.c[f"first_{axis}"] // spans[axis] for axis in _AXES))
         .cte("blocks")
     )
     # A function in FROM may read the items before it: each block's own cube numbers along each axis.
@@ -183,21 +167,42 @@ def _reach(mine: CTE, size: CubeSize) -> CTE:
     }
     x, y, z = (numbers[axis].c.number for axis in _AXES)
     cube = cube_key(x, y, z, SQL_OPS).label("cube")
-    bin_start = func.to_timestamp(blocks.c.bin * _WINDOW_S)
+    bin_start: ColumnElement[datetime]
+    bin_end: ColumnElement[datetime]
+    if binned:
+        bin_start, bin_end = (func.to_timestamp((blocks.c.bin + step) * _WINDOW_S) for step in (0, 1))
+    else:
+        bin_start, bin_end = _SLICE_START, _SLICE_END
     statement = select(
         cube,
         func.greatest(func.min(blocks.c.first_seen) - _WINDOW, bin_start, _SLICE_START).label("seen_from"),
         # Inclusive: a ping exactly a window after an own ping is within it.
         func.least(func.max(blocks.c.last_seen) + _WINDOW, _SLICE_END).label("seen_until"),
         # Exclusive: the next bin starts there.
-        func.to_timestamp((blocks.c.bin + 1) * _WINDOW_S).label("bin_end"),
+        bin_end.label("bin_end"),
     ).select_from(blocks)
     for axis in _AXES:
         statement = statement.join(numbers[axis], literal(True))
     return (
         statement.where(surface_gap(x, y, z, size.metres, SQL_OPS) <= SURFACE_SLACK_M)
-        .group_by(cube, blocks.c.bin)
+        .group_by(cube, *([blocks.c.bin] if binned else []))
         .cte("reach")
+    )
+
+
+def _bins(at: ColumnElement[datetime]) -> Any:
+    """The numbers of the bins an own ping at ``at`` reaches, only those of the stretch read (a short
+    stretch is in one bin, or two)."""
+    epoch = func.extract("epoch", at)
+    return func.generate_series(
+        func.greatest(
+            func.floor((epoch - _WINDOW_S - BIN_MARGIN_S) / _WINDOW_S),
+            func.floor(func.extract("epoch", _SLICE_START) / _WINDOW_S),
+        ).cast(BigInteger),
+        func.least(
+            func.floor((epoch + _WINDOW_S + BIN_MARGIN_S) / _WINDOW_S),
+            func.floor(func.extract("epoch", _SLICE_END) / _WINDOW_S),
+        ).cast(BigInteger),
     )
 
 
@@ -352,7 +357,7 @@ def _closest(candidate: CTE, filed: CTE, *, windowed: bool) -> ColumnElement[flo
 def _near_pings(size: CubeSize, *, windowed: bool) -> CTE:
     """Each other ping in the stretch read (:func:`slice_params`) near one of the person's pings, once."""
     mine = _mine()
-    candidate = _candidates(_reach(mine, size), size, windowed=windowed)
+    candidate = _candidates(_reach(mine, size, binned=windowed), size, windowed=windowed)
     filed = _filed(mine, windowed=windowed)
     return (
         select(candidate.c.id, candidate.c.person_id, candidate.c.creation_time, candidate.c.coordinate)
@@ -379,7 +384,7 @@ def next_candidate_statement(size: CubeSize, *, windowed: bool) -> Select[Any]:
         return select(func.min(own.c.creation_time) - _WINDOW).where(
             own.c.person_id == _PERSON_ID, own.c.creation_time >= _OWN_FROM, own.c.creation_time < _OWN_TO
         )
-    reach = _reach(_mine(), size)
+    reach = _reach(_mine(), size, binned=False)
     other = location_table.alias("other")
     first_in_cell = (
         select(other.c.creation_time)
@@ -443,7 +448,7 @@ def contacts_page_statement(size: CubeSize, *, windowed: bool, with_cursor: bool
     Ordered by a count over the whole period, so every page reads the whole answer.
     """
     mine = _mine()
-    candidate = _candidates(_reach(mine, size), size, windowed=windowed, for_contacts=True)
+    candidate = _candidates(_reach(mine, size, binned=windowed), size, windowed=windowed, for_contacts=True)
     filed = _filed(mine, windowed=windowed)
     near = (
         select(candidate.c.person_id, candidate.c.creation_time)
