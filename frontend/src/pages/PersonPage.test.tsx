@@ -106,7 +106,7 @@ describe("a person's page", () => {
 
   it("shows the API's detail for a 422", async () => {
     const detail =
-      "Counting these contacts needs more than the 800 ms of database time a request may use: ask for a shorter range (such as one day), a window, or a smaller distance.";
+      "Counting these contacts needs more than the 900 ms of database time a request may use: ask for a shorter range (such as one day), a window, or a smaller distance.";
     const { fetch } = backend({ contacts: () => problem(422, "Query too costly", detail) });
     renderPerson("/persons/p1", fetch);
     expect(await screen.findByText(detail)).toBeTruthy();

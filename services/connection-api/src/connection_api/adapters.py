@@ -21,6 +21,7 @@ from connection_api.queries import (
     slice_params,
 )
 from connection_api.schemas import Connection, ConnectionPage, Contact, ContactPage, PersonPublic
+from connection_api.settings import DEFAULT_QUERY_BUDGET_MS
 from udaconnect_common.tables import person_table
 from udaconnect_common.timerange import TimeRange
 
@@ -29,7 +30,7 @@ from udaconnect_common.timerange import TimeRange
 # fills a page within minutes; an empty stretch (a night) is jumped over in one statement.
 FIRST_SLICE = timedelta(minutes=2)
 # The database time one request may use unless told otherwise (``QUERY_BUDGET_MS``).
-DEFAULT_BUDGET = timedelta(milliseconds=800)
+DEFAULT_BUDGET = timedelta(milliseconds=DEFAULT_QUERY_BUDGET_MS)
 # A statement given less than this is not started: it could not finish.
 MIN_STATEMENT_MS = 20
 

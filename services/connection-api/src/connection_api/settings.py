@@ -2,6 +2,9 @@ from pydantic import Field
 
 from udaconnect_common.settings import ApiSettings
 
+# Under a second, with room for the HTTP around it.
+DEFAULT_QUERY_BUDGET_MS = 900
+
 
 class ConnectionApiSettings(ApiSettings):
     http_port: int = 8003
@@ -10,4 +13,4 @@ class ConnectionApiSettings(ApiSettings):
     # Database time one request may use. A page of connections that reaches it ends early (shorter, with a
     # next link); contacts that would need more are a 422 saying what to ask instead. Bounds what any
     # request, whatever its parameters, costs the database.
-    query_budget_ms: int = Field(default=800, ge=50, le=60_000)
+    query_budget_ms: int = Field(default=DEFAULT_QUERY_BUDGET_MS, ge=50, le=60_000)
