@@ -292,11 +292,11 @@ def _in_reach(other: Any, reach: CTE, size: CubeSize) -> list[ColumnElement[bool
 
 def _candidates(reach: CTE, size: CubeSize, *, windowed: bool, for_contacts: bool = False) -> CTE:
     """Every other ping in a cube in reach, at a time an other ping there can have (in the stretch read, and
-    with a window, within a window of the own pings that reach the cell), with its cell of the check grid."""
+    with a window, within a window of the own pings that reach the cube), with its cell of the check grid.
+    Contacts need no id or position of their own: only what they count and compare."""
     other = location_table.alias("other")
-    # One index search per cell, bounded by the cell's own times: reading a whole day with a window, a cell
-    # the person passed through at 9 is not read for the afternoon. OFFSET 0 keeps the subquery a lateral
-    # search per cell: flattened into a join, the planner could choose to scan and hash the whole table.
+    # One index search per (cube, bin), bounded by its own times. OFFSET 0 keeps the subquery a lateral
+    # search per cube: flattened into a join, the planner could choose to scan and hash the whole table.
     space_time = other.c.space_time
     in_cell = (
         select(
