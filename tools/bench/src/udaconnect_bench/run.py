@@ -36,6 +36,10 @@ GOAL_HTTP_OVER_SQL = 2.0
 GOAL_SINGLE_POSTS = 2000.0
 GOAL_BATCH_PINGS = 20_000.0
 GOAL_PERSISTENCE_OVER_COPY = 50.0
+# 20,000 pings/s end to end against the 57,200 rows/s COPY measured in the same run on the day that goal
+# was first met: the same goal as a share of this run's ceiling, which these machines' 2x differences
+# in speed do not move.
+GOAL_BATCH_OVER_COPY = 35.0
 GOAL_RSS_MB = 200.0
 # The connection targets a user waits for, over HTTP (issue 11).
 GOAL_CONTACTS_P95_MS = 200.0
@@ -512,6 +516,18 @@ def targets(result: BenchResult) -> list[Target]:
                 Better.HIGHER,
                 "pings/s",
                 what=f"POST /api/locations/batch ({ing.batch.pings_per_request} pings), HTTP call to a row in PostGIS",
+                bound="" if ing.batch.drained else "<",
+            )
+        )
+        found.append(
+            Target(
+                "batch-pings-end-to-end-vs-copy",
+                100 * ing.batch.end_to_end_pings_per_s / ing.copy.rows_per_s,
+                GOAL_BATCH_OVER_COPY,
+                Better.HIGHER,
+                "%",
+                what=f"the same, as a share of COPY into the same table in the same run "
+                f"({ing.batch.end_to_end_pings_per_s:,.0f} of {ing.copy.rows_per_s:,.0f} rows/s)",
                 bound="" if ing.batch.drained else "<",
             )
         )
