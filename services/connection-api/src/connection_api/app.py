@@ -2,12 +2,13 @@
 
 from collections.abc import Sequence
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from connection_api.ports import ConnectionReader
+from connection_api.ports import ConnectionReader, TooCostly
 from connection_api.routes import router
 from udaconnect_common.geojson import ConnectionFeatureCollection
-from udaconnect_common.http import ShutdownHook, create_api
+from udaconnect_common.http import ShutdownHook, create_api, problem_response
 
 
 def create_app(
@@ -17,7 +18,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
 ) -> FastAPI:
-    return create_api(
+    app = create_api(
         title="UdaConnect connection API",
         description="Whom an attendee was near, when, and how close: one set-based PostGIS query per request.",
         routers=[router],
@@ -28,3 +29,10 @@ def create_app(
         extra_schemas=[ConnectionFeatureCollection],
         state={"reader": reader},
     )
+    app.add_exception_handler(TooCostly, _on_too_costly)
+    return app
+
+
+async def _on_too_costly(request: Request, exc: Exception) -> JSONResponse:
+    # A question the reader cannot answer within a request's budget: what to ask instead, in the detail.
+    return problem_response(request, 422, "Query too costly", str(exc))

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from connection_api.ports import ConnectionReader, TooCostly
+from connection_api.ports import ConnectionReader
 from connection_api.proximity import Proximity
 from connection_api.schemas import Connection, Contact
 from udaconnect_common.geojson import (
@@ -74,10 +74,6 @@ _BUDGET_DOC = (
 NIL_ID = uuid.UUID(int=0)
 
 
-def _too_costly(exc: TooCostly) -> ProblemError:
-    return ProblemError(422, "Query too costly", str(exc))
-
-
 async def proximity(
     reader: ReaderDep,
     person_id: Annotated[uuid.UUID, Path(description="The person whose encounters are wanted")],
@@ -123,10 +119,7 @@ async def list_connections(
     cursor: Cursor = None,
 ) -> list[Connection] | JSONResponse:
     after = read_cursor(cursor, datetime.fromisoformat, uuid.UUID)
-    try:
-        page = await reader.connections(query, limit, after)
-    except TooCostly as exc:
-        raise _too_costly(exc) from exc
+    page = await reader.connections(query, limit, after)
     if page.has_more:
         last = page.connections[-1].location
         response.headers["Link"] = next_link(request.url, encode_cursor([last.creation_time.isoformat(), last.id]))
@@ -164,10 +157,7 @@ async def list_contacts(
     cursor: Cursor = None,
 ) -> list[Contact]:
     after = read_cursor(cursor, int, uuid.UUID)
-    try:
-        page = await reader.contacts(query, limit, after)
-    except TooCostly as exc:
-        raise _too_costly(exc) from exc
+    page = await reader.contacts(query, limit, after)
     if page.has_more:
         last = page.contacts[-1]
         response.headers["Link"] = next_link(request.url, encode_cursor([last.encounters, last.person.id]))
