@@ -303,7 +303,8 @@ def _candidates(reach: CTE, size: CubeSize, *, windowed: bool, for_contacts: boo
             *(() if for_contacts else (other.c.id, other.c.coordinate)),
             other.c.person_id,
             other.c.creation_time,
-            space_time,
+            # With a window the check is on the coordinates below; without one, on the point itself.
+            *(() if windowed else (space_time,)),
             func.ST_X(space_time).label("x"),
             func.ST_Y(space_time).label("y"),
             func.ST_Z(space_time).label("z"),
