@@ -11,7 +11,7 @@ const valid = {
 
 describe("parseConfig", () => {
   it("accepts a full config and strips trailing slashes", () => {
-    expect(parseConfig(valid)).toEqual({ ...valid, personApiUrl: "http://localhost:8001" });
+    expect(parseConfig(valid)).toEqual({ ...valid, personApiUrl: "http://localhost:8001", identities: [] });
   });
 
   it("takes null or absent venue and event", () => {
@@ -52,6 +52,53 @@ describe("parseConfig", () => {
     expect(() => parseConfig([])).toThrow(ConfigError);
     expect(() => parseConfig(null)).toThrow(ConfigError);
     expect(() => parseConfig({ ...valid, personApiUrl: "//evil.example" })).toThrow(ConfigError);
+  });
+});
+
+describe("identities", () => {
+  const organizer = { name: "Organizer", role: "organizer", personId: null, token: "t.org.sig" };
+  const attendee = { name: "Ada Lovelace (attendee)", role: "attendee", personId: "7f1c4c2e-0000-4000-8000-000000000001", token: "t.att.sig" };
+
+  it("are none when absent or null", () => {
+    expect(parseConfig(valid).identities).toEqual([]);
+    expect(parseConfig({ ...valid, identities: null }).identities).toEqual([]);
+    expect(parseConfig({ ...valid, identities: [] }).identities).toEqual([]);
+  });
+
+  it("keeps their order, trimming names and person ids", () => {
+    const identities = parseConfig({ ...valid, identities: [organizer, { ...attendee, name: ` ${attendee.name} `, personId: ` ${attendee.personId}` }] }).identities;
+    expect(identities).toEqual([organizer, attendee]);
+  });
+
+  it("lists every problem of every entry", () => {
+    try {
+      parseConfig({
+        ...valid,
+        identities: [
+          organizer,
+          "Organizer",
+          { name: "", role: "admin", personId: 7, token: "has a space" },
+          { ...attendee, token: undefined },
+          { ...organizer, token: "other" },
+        ],
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        "identities[1] must be an object",
+        "identities[2].name must be a non-empty string",
+        "identities[2].role must be one of attendee, organizer",
+        "identities[2].personId must be a non-empty string or null",
+        "identities[2].token must be a non-empty string without spaces",
+        "identities[3].token must be a non-empty string without spaces",
+        'identities[4].name "Organizer" is used twice',
+      ]);
+    }
+  });
+
+  it("must be an array", () => {
+    expect(() => parseConfig({ ...valid, identities: organizer })).toThrow("identities must be an array or null");
   });
 });
 

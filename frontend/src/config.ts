@@ -12,6 +12,21 @@ export interface EventInfo {
   endDate: string;
 }
 
+export type Role = "attendee" | "organizer";
+export const ROLES: readonly Role[] = ["attendee", "organizer"];
+
+/**
+ * Someone the app may act as, with their bearer token: served by local runs (a demo organizer and
+ * attendee) so that one can try both without an identity provider. Production serves none.
+ */
+export interface Identity {
+  name: string;
+  role: Role;
+  /** The person an attendee is (their token's subject); null for an organizer. */
+  personId: string | null;
+  token: string;
+}
+
 export interface RuntimeConfig {
   personApiUrl: string;
   locationApiUrl: string;
@@ -19,6 +34,8 @@ export interface RuntimeConfig {
   /** A GeoJSON file with the venue's floor plan, drawn under the map; null: no floor plan. */
   venueUrl: string | null;
   event: EventInfo | null;
+  /** Identities to choose from in the header; empty: sign in by pasting a token. */
+  identities: readonly Identity[];
 }
 
 export const CONFIG_URL = "/config.json";
@@ -81,6 +98,53 @@ function checkEvent(raw: unknown, problems: string[]): EventInfo | null {
   return { name: (name as string).trim(), startDate: startDate as string, endDate: endDate as string };
 }
 
+function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+function checkIdentity(raw: unknown, key: string, problems: string[]): Identity | null {
+  if (!isRecord(raw)) {
+    problems.push(`${key} must be an object`);
+    return null;
+  }
+  const { name, role, personId, token } = raw;
+  const before = problems.length;
+  if (typeof name !== "string" || name.trim() === "") problems.push(`${key}.name must be a non-empty string`);
+  if (!isRole(role)) problems.push(`${key}.role must be one of ${ROLES.join(", ")}`);
+  if (personId !== null && (typeof personId !== "string" || personId.trim() === "")) {
+    problems.push(`${key}.personId must be a non-empty string or null`);
+  }
+  // No whitespace: it goes into an Authorization header as is.
+  if (typeof token !== "string" || !/^\S+$/.test(token)) problems.push(`${key}.token must be a non-empty string without spaces`);
+  if (problems.length > before) return null;
+  return {
+    name: (name as string).trim(),
+    role: role as Role,
+    personId: personId === null ? null : (personId as string).trim(),
+    token: token as string,
+  };
+}
+
+/** Optional: absent or null is none. Names must be unique, since the header's choice is kept by name. */
+function checkIdentities(raw: unknown, problems: string[]): Identity[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    problems.push("identities must be an array or null");
+    return [];
+  }
+  const identities: Identity[] = [];
+  raw.forEach((item, index) => {
+    const identity = checkIdentity(item, `identities[${index}]`, problems);
+    if (!identity) return;
+    if (identities.some((other) => other.name === identity.name)) {
+      problems.push(`identities[${index}].name ${JSON.stringify(identity.name)} is used twice`);
+      return;
+    }
+    identities.push(identity);
+  });
+  return identities;
+}
+
 /** Checks a parsed config.json; throws a ConfigError listing every problem found. */
 export function parseConfig(raw: unknown): RuntimeConfig {
   if (!isRecord(raw)) throw new ConfigError("config.json must be a JSON object");
@@ -94,8 +158,9 @@ export function parseConfig(raw: unknown): RuntimeConfig {
     else problems.push("venueUrl must be a non-empty string or null");
   }
   const event = checkEvent(raw.event, problems);
+  const identities = checkIdentities(raw.identities, problems);
   if (problems.length) throw new ConfigError("config.json is invalid", problems);
-  return { personApiUrl, locationApiUrl, connectionApiUrl, venueUrl, event };
+  return { personApiUrl, locationApiUrl, connectionApiUrl, venueUrl, event, identities };
 }
 
 /** Fetches and checks `/config.json`. Every failure is a ConfigError with a readable message. */

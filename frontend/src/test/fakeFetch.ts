@@ -43,4 +43,5 @@ export const TEST_CONFIG = {
   connectionApiUrl: "http://connection.test",
   venueUrl: null,
   event: { name: "Test conference", startDate: "2026-06-01", endDate: "2026-06-02" },
+  identities: [],
 } as const;
