@@ -23,9 +23,9 @@ class Unused:
 
 def documents() -> dict[str, FastAPI]:
     return {
-        "person": create_person_app(Unused(), Unused()),  # type: ignore[arg-type]
-        "location": create_location_app(Unused(), Unused()),  # type: ignore[arg-type]
-        "connection": create_connection_app(Unused()),  # type: ignore[arg-type]
+        "person": create_person_app(Unused(), Unused(), access=Unused()),  # type: ignore[arg-type]
+        "location": create_location_app(Unused(), Unused(), access=Unused()),  # type: ignore[arg-type]
+        "connection": create_connection_app(Unused(), access=Unused()),  # type: ignore[arg-type]
     }
 
 

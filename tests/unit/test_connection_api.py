@@ -15,6 +15,7 @@ from connection_api.app import create_app
 from connection_api.ports import TooCostly
 from connection_api.proximity import Proximity
 from connection_api.schemas import Connection, ConnectionPage, ContactPage, LocationPublic, PersonPublic
+from tests.tokens import access_control, bearer, organizer_token
 
 SUBJECT = uuid.uuid4()
 OTHER = PersonPublic(id=uuid.uuid4(), first_name="O", last_name="Ther", company_name="C")
@@ -67,7 +68,7 @@ def reader() -> FakeReader:
 
 @pytest.fixture
 def client(reader: FakeReader) -> Iterator[TestClient]:
-    with TestClient(create_app(reader)) as test_client:
+    with TestClient(create_app(reader, access=access_control()), headers=bearer(organizer_token())) as test_client:
         yield test_client
 
 
@@ -164,7 +165,7 @@ class BudgetReader(FakeReader):
 def test_a_page_cut_short_by_the_budget_links_to_where_it_stopped() -> None:
     stopped = datetime(2026, 6, 1, 14, 30, tzinfo=UTC)
     reader = BudgetReader(resume_at=stopped)
-    with TestClient(create_app(reader)) as client:
+    with TestClient(create_app(reader, access=access_control()), headers=bearer(organizer_token())) as client:
         first = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-03", "limit": 100})
         assert first.status_code == 200
         assert len(first.json()) == 2  # fewer than the limit, and yet a next page
@@ -176,7 +177,9 @@ def test_a_page_cut_short_by_the_budget_links_to_where_it_stopped() -> None:
 
 
 def test_a_question_too_costly_for_the_budget_is_a_422_saying_what_to_ask() -> None:
-    with TestClient(create_app(BudgetReader(resume_at=None))) as client:
+    with TestClient(
+        create_app(BudgetReader(resume_at=None), access=access_control()), headers=bearer(organizer_token())
+    ) as client:
         for endpoint, advice in (("connection", "give a window"), ("contacts", "ask for one day")):
             response = client.get(
                 URL.replace("connection", endpoint), params={"start_date": "2026-06-01", "end_date": "2026-06-03"}
@@ -219,7 +222,10 @@ class SlowReader(FakeReader):
 
 
 def test_a_query_stopped_by_the_statement_timeout_is_a_503_saying_to_ask_for_less() -> None:
-    with TestClient(create_app(SlowReader(QueryCanceled("canceling statement due to statement timeout")))) as client:
+    with TestClient(
+        create_app(SlowReader(QueryCanceled("canceling statement due to statement timeout")), access=access_control()),
+        headers=bearer(organizer_token()),
+    ) as client:
         response = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-02"})
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
@@ -229,7 +235,10 @@ def test_a_query_stopped_by_the_statement_timeout_is_a_503_saying_to_ask_for_les
 
 
 def test_a_database_outage_is_a_503_with_retry_after() -> None:
-    with TestClient(create_app(SlowReader(psycopg.OperationalError("connection refused")))) as client:
+    with TestClient(
+        create_app(SlowReader(psycopg.OperationalError("connection refused")), access=access_control()),
+        headers=bearer(organizer_token()),
+    ) as client:
         response = client.get(URL, params={"start_date": "2026-06-01", "end_date": "2026-06-02"})
     assert response.status_code == 503
     assert response.json()["title"] == "Database unavailable"

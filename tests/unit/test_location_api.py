@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from location_api.app import create_app
 from location_api.schemas import MAX_BATCH_SIZE, LocationPage, LocationPublic
+from tests.tokens import access_control, bearer, organizer_token
 from udaconnect_common.kafka import DeliveryFailed
 from udaconnect_common.timerange import TimeRange
 
@@ -65,7 +66,9 @@ def reader() -> FakeReader:
 
 @pytest.fixture
 def client(publisher: FakePublisher, reader: FakeReader) -> Iterator[TestClient]:
-    with TestClient(create_app(publisher, reader)) as test_client:
+    with TestClient(
+        create_app(publisher, reader, access=access_control()), headers=bearer(organizer_token())
+    ) as test_client:
         yield test_client
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from connection_api.app import create_app as create_connection_app
 from location_api.app import create_app as create_location_app
 from person_api.app import create_app as create_person_app
+from tests.tokens import access_control
 
 
 class Unused:
@@ -18,9 +19,9 @@ class Unused:
 
 
 APPS: dict[str, FastAPI] = {
-    "person": create_person_app(Unused(), Unused()),  # type: ignore[arg-type]
-    "location": create_location_app(Unused(), Unused()),  # type: ignore[arg-type]
-    "connection": create_connection_app(Unused()),  # type: ignore[arg-type]
+    "person": create_person_app(Unused(), Unused(), access=access_control()),  # type: ignore[arg-type]
+    "location": create_location_app(Unused(), Unused(), access=access_control()),  # type: ignore[arg-type]
+    "connection": create_connection_app(Unused(), access=access_control()),  # type: ignore[arg-type]
 }
 
 
@@ -68,3 +69,19 @@ def test_request_and_response_bodies_carry_examples(name: str) -> None:
     for schema_name in ("PersonPublic", "PersonCreate", "LocationPublic", "LocationCreate", "Connection"):
         if schema_name in schemas:
             assert schemas[schema_name].get("examples"), schema_name
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_every_api_operation_declares_the_bearer_scheme_and_its_401(name: str) -> None:
+    document = APPS[name].openapi()
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": document["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    for path, method, operation in _operations(APPS[name]):
+        assert operation.get("security") == [{"bearer": []}], f"{method.upper()} {path}"
+        assert {"401", "403"} <= operation["responses"].keys(), f"{method.upper()} {path}"
+    for path in ("/health", "/ready"):
+        assert "security" not in document["paths"][path]["get"], path

@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from person_api.app import create_app
 from person_api.schemas import PersonPage, PersonPublic
+from tests.tokens import access_control, bearer, organizer_token
 from udaconnect_common.kafka import DeliveryFailed
 
 
@@ -66,7 +67,9 @@ def reader() -> FakeReader:
 
 @pytest.fixture
 def client(publisher: FakePublisher, reader: FakeReader) -> Iterator[TestClient]:
-    with TestClient(create_app(publisher, reader, max_body_bytes=1024)) as test_client:
+    with TestClient(
+        create_app(publisher, reader, access=access_control(), max_body_bytes=1024), headers=bearer(organizer_token())
+    ) as test_client:
         yield test_client
 
 

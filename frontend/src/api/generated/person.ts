@@ -19,7 +19,7 @@ export interface paths {
         put?: never;
         /**
          * Accept a new person
-         * @description Validates the person, gives it its id and hands it to the message broker. Answers 202 once the broker has acknowledged it; the person can be read back with GET as soon as it is stored (normally well under a second). With an `Idempotency-Key` header the id is derived from the key, so a retried request cannot create a second person.
+         * @description Validates the person, gives it its id and hands it to the message broker. Answers 202 once the broker has acknowledged it; the person can be read back with GET as soon as it is stored (normally well under a second). With an `Idempotency-Key` header the id is derived from the key, so a retried request cannot create a second person. Organizers only.
          */
         post: operations["create_person_api_persons_post"];
         delete?: never;
@@ -188,6 +188,24 @@ export interface operations {
                     "application/json": components["schemas"]["PersonPublic"][];
                 };
             };
+            /** @description No valid bearer token: missing, expired, badly signed, or for another issuer or audience */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but may not do this (an attendee asking for someone else's data) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid request: the problem's `errors` say which field and why */
             422: {
                 headers: {
@@ -233,6 +251,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid bearer token: missing, expired, badly signed, or for another issuer or audience */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but may not do this (an attendee asking for someone else's data) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -244,6 +280,15 @@ export interface operations {
             };
             /** @description Invalid request: the problem's `errors` say which field and why */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes for this token's subject; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -281,6 +326,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PersonPublic"];
+                };
+            };
+            /** @description No valid bearer token: missing, expired, badly signed, or for another issuer or audience */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but may not do this (an attendee asking for someone else's data) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not found */

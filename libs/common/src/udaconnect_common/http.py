@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,8 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from udaconnect_common.auth import AccessControl, current_principal
 from udaconnect_common.geojson import register_schemas
 from udaconnect_common.paging import InvalidCursor
+from udaconnect_common.problems import ProblemError as ProblemError
 from udaconnect_common.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -47,23 +49,6 @@ class Problem(BaseModel):
     instance: str | None = None
     # For 422: one entry per invalid field, {"loc": [...], "msg": "...", "type": "..."}.
     errors: list[dict[str, Any]] | None = None
-
-
-class ProblemError(Exception):
-    """Raised by a route to answer with a problem document."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.headers = dict(headers or {})
 
 
 def problem_response(
@@ -224,6 +209,7 @@ def create_api(
     title: str,
     description: str,
     routers: Sequence[APIRouter],
+    access: AccessControl,
     readiness_checks: Mapping[str, ReadinessCheck],
     max_body_bytes: int,
     cors_origins: Sequence[str] = (),
@@ -232,7 +218,8 @@ def create_api(
     extra_schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
     """A FastAPI app with what every UdaConnect API has: problem details, /health, /ready, /metrics,
-    a request body limit and CORS for the web front end. Resources are closed by ``on_shutdown``.
+    a request body limit and CORS for the web front end. Every route of ``routers`` needs a bearer token
+    that ``access`` accepts (the operations routes need none). Resources are closed by ``on_shutdown``.
     ``extra_schemas``: models of alternative representations (GeoJSON) the OpenAPI document describes."""
 
     @asynccontextmanager
@@ -249,8 +236,9 @@ def create_api(
     # The adapters the routes' dependencies hand out (``request.app.state.<name>``).
     for name, value in (state or {}).items():
         setattr(app.state, name, value)
+    app.state.access = access
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(current_principal)], responses=problem_responses(401, 403))
     install_problem_handlers(app)
     install_health_routes(app, readiness_checks)
     install_metrics(app)
@@ -261,7 +249,7 @@ def create_api(
             CORSMiddleware,
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Location", "Link", "Retry-After"],
         )
     return app
@@ -308,9 +296,12 @@ async def _no_receive() -> Message:
 
 _RESPONSE_DESCRIPTIONS = {
     400: "The request body cannot be parsed at all (for instance, bytes that are not UTF-8)",
+    401: "No valid bearer token: missing, expired, badly signed, or for another issuer or audience",
+    403: "The token is valid but may not do this (an attendee asking for someone else's data)",
     404: "Not found",
     413: "Request body too large",
     422: "Invalid request: the problem's `errors` say which field and why",
+    429: "Too many writes for this token's subject; retry after `Retry-After` seconds",
     503: "The message broker is unavailable; nothing was accepted. Retry after `Retry-After` seconds",
 }
 

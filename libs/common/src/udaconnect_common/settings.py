@@ -35,5 +35,21 @@ class ApiSettings(CommonSettings):
     # Upper bound on how long a POST waits for the broker's acknowledgement before answering 503.
     kafka_delivery_timeout_ms: int = 5000
     max_body_bytes: int = 64 * 1024
+    # Bearer tokens (udaconnect_common.auth). Production: an OpenID Connect provider's JWKS URL, issuer and
+    # audience. Local runs: the public half of a key the development stack generates. Neither, and auth
+    # not explicitly disabled: the service refuses to start.
+    auth_disabled: bool = False
+    auth_jwks_url: str = ""
+    auth_public_key_file: str = ""
+    auth_issuer: str = "udaconnect-local"
+    auth_audience: str = "udaconnect"
+    auth_algorithms: tuple[str, ...] = ("ES256", "RS256")
+    # Where the roles are in the token ("realm_access.roles" for Keycloak) and which claim is the person id.
+    auth_roles_claim: str = "roles"
+    auth_person_claim: str = "sub"
+    # Writes per token subject and process (the limits library's notation). A phone pings every 30 s or
+    # sends a batch when it reconnects; an organizer imports in bulk.
+    rate_limit_attendee_writes: str = "60/minute"
+    rate_limit_organizer_writes: str = "6000/minute"
     # Origins of the web front end, which calls the APIs from the browser.
     cors_allow_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")

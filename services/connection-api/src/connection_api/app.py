@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from connection_api.ports import ConnectionReader, TooCostly
 from connection_api.routes import router
+from udaconnect_common.auth import AccessControl
 from udaconnect_common.geojson import ConnectionFeatureCollection
 from udaconnect_common.http import ShutdownHook, create_api, problem_response
 
@@ -14,6 +15,7 @@ from udaconnect_common.http import ShutdownHook, create_api, problem_response
 def create_app(
     reader: ConnectionReader,
     *,
+    access: AccessControl,
     max_body_bytes: int = 16 * 1024,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
@@ -22,6 +24,7 @@ def create_app(
         title="UdaConnect connection API",
         description="Whom an attendee was near, when, and how close: one set-based PostGIS query per request.",
         routers=[router],
+        access=access,
         readiness_checks={"database": reader.check},
         max_body_bytes=max_body_bytes,
         cors_origins=cors_origins,

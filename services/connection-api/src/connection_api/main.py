@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from connection_api.adapters import SqlConnectionReader
 from connection_api.app import create_app
 from connection_api.settings import ConnectionApiSettings
+from udaconnect_common.auth import access_control_from
 from udaconnect_common.db import create_read_engine
 from udaconnect_common.http import serve
 from udaconnect_common.logs import configure_logging
@@ -20,6 +21,7 @@ def build_app() -> FastAPI:
     )
     return create_app(
         SqlConnectionReader(engine, timedelta(milliseconds=settings.query_budget_ms)),
+        access=access_control_from(settings),
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_allow_origins,
         on_shutdown=[engine.dispose],

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from connection_api.ports import ConnectionReader
 from connection_api.proximity import Proximity
 from connection_api.schemas import Connection, Contact
+from udaconnect_common.auth import CurrentPrincipal, require_person
 from udaconnect_common.geojson import (
     ConnectionFeatureCollection,
     feature_collection_response,
@@ -76,13 +77,17 @@ NIL_ID = uuid.UUID(int=0)
 
 async def proximity(
     reader: ReaderDep,
+    principal: CurrentPrincipal,
     person_id: Annotated[uuid.UUID, Path(description="The person whose encounters are wanted")],
     start_date: StartDate,
     end_date: EndDate,
     distance: Distance = DEFAULT_DISTANCE_M,
     window: Window = None,
 ) -> Proximity:
-    """The parameters both endpoints share, validated together; 404 when the person is unknown."""
+    """The parameters both endpoints share, validated together; 403 when the caller may not see the
+    person's encounters (before the person is looked up: an attendee learns nothing of others), 404 when
+    the person is unknown."""
+    require_person(principal, person_id, "read their own connections and contacts")
     try:
         period = time_range(start_date, end_date)
     except InvalidTimeRange as exc:

@@ -14,6 +14,7 @@ from location_api.schemas import (
     LocationCreate,
     LocationPublic,
 )
+from udaconnect_common.auth import CurrentPrincipal, Principal, Writer, require_person
 from udaconnect_common.geojson import (
     LocationFeatureCollection,
     feature_collection_response,
@@ -61,6 +62,12 @@ def _accepted(item: LocationCreate, location_id: uuid.UUID, received_at: datetim
     )
 
 
+def _require_own_pings(principal: Principal, items: list[LocationCreate]) -> None:
+    # An attendee posts pings for themselves only; a batch with one foreign ping is refused whole.
+    for person_id in {item.person_id for item in items}:
+        require_person(principal, person_id, "post pings for themselves")
+
+
 async def _publish(publisher: LocationPublisher, locations: list[LocationPublic]) -> None:
     try:
         await publisher.publish(locations)
@@ -77,11 +84,16 @@ async def _publish(publisher: LocationPublisher, locations: list[LocationPublic]
         "has acknowledged it. The ping is stored shortly after, even if its person is still on its way. "
         "With an `Idempotency-Key` header the id is derived from the key, so a retry cannot store it twice."
     ),
-    responses=problem_responses(400, 413, 422, 503),
+    responses=problem_responses(400, 413, 422, 429, 503),
 )
 async def create_location(
-    body: LocationCreate, response: Response, publisher: PublisherDep, idempotency_key: IdempotencyKey = None
+    body: LocationCreate,
+    response: Response,
+    publisher: PublisherDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKey = None,
 ) -> LocationPublic:
+    _require_own_pings(principal, [body])
     location_id = id_for_idempotency_key(LOCATION_ID_NAMESPACE, idempotency_key) if idempotency_key else new_id()
     location = _accepted(body, location_id, datetime.now(UTC))
     await _publish(publisher, [location])
@@ -100,11 +112,12 @@ async def create_location(
         "batch (for instance after a 503) stores nothing twice. Without one, a retry after a 503 may store "
         "some pings twice under different ids: send the key."
     ),
-    responses=problem_responses(400, 413, 422, 503),
+    responses=problem_responses(400, 413, 422, 429, 503),
 )
 async def create_location_batch(
-    body: LocationBatchCreate, publisher: PublisherDep, idempotency_key: IdempotencyKey = None
+    body: LocationBatchCreate, publisher: PublisherDep, principal: Writer, idempotency_key: IdempotencyKey = None
 ) -> LocationBatchAccepted:
+    _require_own_pings(principal, body.locations)
     received_at = datetime.now(UTC)
     locations = [
         _accepted(
@@ -143,6 +156,7 @@ async def list_locations(
     request: Request,
     response: Response,
     reader: ReaderDep,
+    principal: CurrentPrincipal,
     person_id: Annotated[uuid.UUID, Query(description="Whose pings")],
     start_date: StartDate,
     end_date: EndDate,
@@ -153,6 +167,7 @@ async def list_locations(
         period = time_range(start_date, end_date)
     except InvalidTimeRange as exc:
         raise invalid_parameter("end_date", str(exc)) from exc
+    require_person(principal, person_id, "read their own pings")
     after = read_cursor(cursor, datetime.fromisoformat, uuid.UUID)
     page = await reader.list_page(person_id, period, limit, after)
     if page.has_more:
@@ -166,9 +181,12 @@ async def list_locations(
 
 @router.get("/{location_id}", summary="Get one location ping", responses=problem_responses(404, 422))
 async def get_location(
-    location_id: Annotated[uuid.UUID, Path(description="The id the POST answered")], reader: ReaderDep
+    location_id: Annotated[uuid.UUID, Path(description="The id the POST answered")],
+    reader: ReaderDep,
+    principal: CurrentPrincipal,
 ) -> LocationPublic:
     location = await reader.get(location_id)
     if location is None:
         raise ProblemError(404, "Not found", f"No location with id {location_id}.")
+    require_person(principal, location.person_id, "read their own pings")
     return location

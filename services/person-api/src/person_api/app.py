@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from person_api.ports import PersonPublisher, PersonReader
 from person_api.routes import router
+from udaconnect_common.auth import AccessControl
 from udaconnect_common.http import ShutdownHook, create_api
 
 
@@ -13,6 +14,7 @@ def create_app(
     publisher: PersonPublisher,
     reader: PersonReader,
     *,
+    access: AccessControl,
     max_body_bytes: int = 64 * 1024,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
@@ -21,6 +23,7 @@ def create_app(
         title="UdaConnect person API",
         description="Conference attendees. Writes are asynchronous: accepted onto Kafka, stored by the ingest path.",
         routers=[router],
+        access=access,
         readiness_checks={"database": reader.check, "kafka": publisher.check},
         max_body_bytes=max_body_bytes,
         cors_origins=cors_origins,

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from person_api.adapters import KafkaPersonPublisher, SqlPersonReader
 from person_api.app import create_app
 from person_api.settings import PersonApiSettings
+from udaconnect_common.auth import access_control_from
 from udaconnect_common.db import create_read_engine
 from udaconnect_common.http import serve
 from udaconnect_common.kafka import AsyncKafkaProducer, reliable_producer_config
@@ -23,6 +24,7 @@ def build_app() -> FastAPI:
     return create_app(
         KafkaPersonPublisher(producer, settings.kafka_topic_persons),
         SqlPersonReader(engine),
+        access=access_control_from(settings),
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_allow_origins,
         on_shutdown=[producer.aclose, engine.dispose],

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from person_api.ports import PersonPublisher, PersonReader
 from person_api.schemas import PersonCreate, PersonPublic
+from udaconnect_common.auth import CurrentPrincipal, Writer, require_organizer, require_person
 from udaconnect_common.http import ProblemError, broker_unavailable, problem_responses
 from udaconnect_common.ids import PERSON_ID_NAMESPACE, id_for_idempotency_key, new_id
 from udaconnect_common.kafka import DeliveryFailed
@@ -42,19 +43,21 @@ router = APIRouter(prefix="/api/persons", tags=["persons"])
         "Validates the person, gives it its id and hands it to the message broker. Answers 202 once the "
         "broker has acknowledged it; the person can be read back with GET as soon as it is stored "
         "(normally well under a second). With an `Idempotency-Key` header the id is derived from the key, "
-        "so a retried request cannot create a second person."
+        "so a retried request cannot create a second person. Organizers only."
     ),
-    responses=problem_responses(400, 413, 422, 503),
+    responses=problem_responses(400, 413, 422, 429, 503),
 )
 async def create_person(
     body: PersonCreate,
     response: Response,
     publisher: PublisherDep,
+    principal: Writer,
     idempotency_key: Annotated[
         str | None,
         Header(min_length=1, max_length=255, description="Client-chosen key that makes retries safe"),
     ] = None,
 ) -> PersonPublic:
+    require_organizer(principal, "add persons")
     person_id = id_for_idempotency_key(PERSON_ID_NAMESPACE, idempotency_key) if idempotency_key else new_id()
     person = PersonPublic(id=person_id, **body.model_dump())
     try:
@@ -110,8 +113,11 @@ async def list_persons(
     responses=problem_responses(404, 422),
 )
 async def get_person(
-    person_id: Annotated[uuid.UUID, Path(description="The id the POST answered")], reader: ReaderDep
+    person_id: Annotated[uuid.UUID, Path(description="The id the POST answered")],
+    reader: ReaderDep,
+    principal: CurrentPrincipal,
 ) -> PersonPublic:
+    require_person(principal, person_id, "read their own person (the list names everyone)")
     person = await reader.get(person_id)
     if person is None:
         raise ProblemError(404, "Not found", f"No person with id {person_id}.")
