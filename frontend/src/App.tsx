@@ -1,7 +1,7 @@
 import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { BrowserRouter, Link, Route, Routes } from "react-router";
-import type { ApiClients } from "./api/client";
 import { AppServicesProvider } from "./api/context";
+import { SessionProvider } from "./auth/SessionProvider";
 import { Layout } from "./components/Layout";
 import { EmptyState } from "./components/StatusViews";
 import type { RuntimeConfig } from "./config";
@@ -34,16 +34,18 @@ function NotFoundPage() {
   );
 }
 
-export function App({ config, api, queryClient }: { config: RuntimeConfig; api: ApiClients; queryClient: QueryClient }) {
+export function App({ config, queryClient }: { config: RuntimeConfig; queryClient: QueryClient }) {
   return (
     <QueryClientProvider client={queryClient}>
-      <AppServicesProvider value={{ config, api }}>
-        <PendingWritesProvider>
-          <BrowserRouter>
-            <AppRoutes />
-          </BrowserRouter>
-        </PendingWritesProvider>
-      </AppServicesProvider>
+      <SessionProvider identities={config.identities}>
+        <AppServicesProvider config={config}>
+          <PendingWritesProvider>
+            <BrowserRouter>
+              <AppRoutes />
+            </BrowserRouter>
+          </PendingWritesProvider>
+        </AppServicesProvider>
+      </SessionProvider>
     </QueryClientProvider>
   );
 }

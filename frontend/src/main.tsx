@@ -1,6 +1,5 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { createApiClients } from "./api/client";
 import { createQueryClient } from "./api/queries";
 import { App } from "./App";
 import { ConfigErrorPage } from "./components/ConfigErrorPage";
@@ -13,7 +12,7 @@ loadConfig().then(
   (config) => {
     root.render(
       <StrictMode>
-        <App config={config} api={createApiClients(config)} queryClient={createQueryClient()} />
+        <App config={config} queryClient={createQueryClient()} />
       </StrictMode>,
     );
   },

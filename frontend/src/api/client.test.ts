@@ -176,3 +176,27 @@ describe("createPerson", () => {
     expect(JSON.parse(calls[0]!.body)).toEqual(body);
   });
 });
+
+describe("the bearer token", () => {
+  it("goes with every call of the three clients", async () => {
+    const { fetch, calls } = fakeFetch(({ url }) => (url.host === "person.test" ? json(person) : json([])));
+    const api = createApiClients(TEST_CONFIG, fetch, { token: "abc.def.ghi", sessionKey: "session-1" });
+    await getPerson(api, "p1");
+    await allContacts(api, "p1", query);
+    await allLocationFeatures(api, "p1", query);
+    await createPerson(api, { first_name: "Ada", last_name: "Lovelace", company_name: "Engines" }, "key-1");
+    expect(calls.map((c) => c.url.host)).toEqual(["person.test", "connection.test", "location.test", "person.test"]);
+    for (const call of calls) expect(call.headers.get("Authorization")).toBe("Bearer abc.def.ghi");
+    // The call's own headers are kept beside it.
+    expect(calls[2]!.headers.get("Accept")).toBe("application/geo+json");
+    expect(calls[3]!.headers.get("Idempotency-Key")).toBe("key-1");
+    expect(api.sessionKey).toBe("session-1");
+  });
+
+  it("is not sent when there is none", async () => {
+    const { fetch, calls } = fakeFetch(() => json(person));
+    await getPerson(createApiClients(TEST_CONFIG, fetch, { token: null }), "p1");
+    await getPerson(createApiClients(TEST_CONFIG, fetch), "p1");
+    expect(calls.map((c) => c.headers.has("Authorization"))).toEqual([false, false]);
+  });
+});

@@ -24,13 +24,23 @@ export interface ApiClients {
   location: Client<LocationPaths>;
   connection: Client<ConnectionPaths>;
   baseUrls: Record<Exclude<ServiceName, "venue">, string>;
+  /** Whose clients these are (see SessionValue.sessionKey): the first part of every query key. */
+  sessionKey: string;
+}
+
+export interface ClientAuth {
+  /** Sent as `Authorization: Bearer <token>` on every call; null: no header at all. */
+  token?: string | null;
+  sessionKey?: string;
 }
 
 export function createApiClients(
   config: Pick<RuntimeConfig, "personApiUrl" | "locationApiUrl" | "connectionApiUrl">,
   fetchImpl?: (request: Request) => Promise<Response>,
+  { token = null, sessionKey = "anonymous" }: ClientAuth = {},
 ): ApiClients {
-  const options = (baseUrl: string) => (fetchImpl ? { baseUrl, fetch: fetchImpl } : { baseUrl });
+  const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
+  const options = (baseUrl: string) => ({ baseUrl, ...(headers && { headers }), ...(fetchImpl && { fetch: fetchImpl }) });
   return {
     person: createClient<PersonPaths>(options(config.personApiUrl)),
     location: createClient<LocationPaths>(options(config.locationApiUrl)),
@@ -40,6 +50,7 @@ export function createApiClients(
       location: config.locationApiUrl,
       connection: config.connectionApiUrl,
     },
+    sessionKey,
   };
 }
 

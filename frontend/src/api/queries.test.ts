@@ -19,6 +19,11 @@ describe("retries", () => {
     }
   });
 
+  it("does not retry a 429 that asks for a longer wait than a retry would make", () => {
+    expect(shouldRetry(0, error(429, 10))).toBe(true);
+    expect(shouldRetry(0, error(429, 30))).toBe(false);
+  });
+
   it("waits Retry-After (capped) or backs off", () => {
     expect(retryDelay(0, error(503, 3))).toBe(3000);
     expect(retryDelay(0, error(503, 120))).toBe(10_000);

@@ -30,9 +30,17 @@ function encounterKey(query: EncounterQuery) {
   return [query.start, query.end, query.distance, query.window ?? "none"] as const;
 }
 
+// Every API query key starts with the session's key: what one identity was answered is never shown
+// to another, and a request still running for the previous one lands where nobody looks.
+
+/** The start of every people list's key (to refresh them all once someone new is stored). */
+export function personsListKey(api: ApiClients) {
+  return [api.sessionKey, "persons", "list"] as const;
+}
+
 export function peopleQueryOptions(api: ApiClients, q: string) {
   return infiniteQueryOptions({
-    queryKey: ["persons", "list", q],
+    queryKey: [...personsListKey(api), q],
     queryFn: ({ pageParam, signal }) => listPersons(api, { q: q || undefined, cursor: pageParam, limit: PEOPLE_PAGE_SIZE }, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor,
@@ -41,21 +49,21 @@ export function peopleQueryOptions(api: ApiClients, q: string) {
 
 export function personQueryOptions(api: ApiClients, id: string) {
   return queryOptions({
-    queryKey: ["persons", "one", id],
+    queryKey: [api.sessionKey, "persons", "one", id],
     queryFn: ({ signal }) => getPerson(api, id, signal),
   });
 }
 
 export function contactsQueryOptions(api: ApiClients, id: string, query: EncounterQuery) {
   return queryOptions({
-    queryKey: ["contacts", id, ...encounterKey(query)],
+    queryKey: [api.sessionKey, "contacts", id, ...encounterKey(query)],
     queryFn: ({ signal }) => allContacts(api, id, query, { maxItems: MAX_CONTACTS, signal }),
   });
 }
 
 export function connectionsQueryOptions(api: ApiClients, id: string, query: EncounterQuery) {
   return infiniteQueryOptions({
-    queryKey: ["connections", "list", id, ...encounterKey(query)],
+    queryKey: [api.sessionKey, "connections", "list", id, ...encounterKey(query)],
     queryFn: ({ pageParam, signal }) => listConnectionFeatures(api, id, query, pageParam, CONNECTIONS_PAGE_SIZE, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor,
@@ -64,22 +72,29 @@ export function connectionsQueryOptions(api: ApiClients, id: string, query: Enco
 
 export function meetingPingsQueryOptions(api: ApiClients, id: string, query: EncounterQuery) {
   return queryOptions({
-    queryKey: ["connections", "sample", id, ...encounterKey(query)],
+    queryKey: [api.sessionKey, "connections", "sample", id, ...encounterKey(query)],
     queryFn: ({ signal }) => allConnectionFeatures(api, id, query, { maxItems: MAX_MEETING_PINGS, signal }),
   });
 }
 
 export function locationsQueryOptions(api: ApiClients, id: string, range: { start: string; end: string }) {
   return queryOptions({
-    queryKey: ["locations", id, range.start, range.end],
+    queryKey: [api.sessionKey, "locations", id, range.start, range.end],
     queryFn: ({ signal }) => allLocationFeatures(api, id, range, { maxItems: MAX_OWN_PINGS, signal }),
   });
+}
+
+const VENUE_KEY = "venue";
+
+/** Removes every query of another session (their keys start with another session key); the floor plan, the same for all, stays. */
+export function forgetOtherSessions(client: QueryClient, sessionKey: string): void {
+  client.removeQueries({ predicate: ({ queryKey }) => queryKey[0] !== sessionKey && queryKey[0] !== VENUE_KEY });
 }
 
 /** The venue's floor plan: a static GeoJSON file on the page's own server (not one of the APIs). */
 export function venueQueryOptions(url: string) {
   return queryOptions({
-    queryKey: ["venue", url],
+    queryKey: [VENUE_KEY, url],
     queryFn: async ({ signal }): Promise<GeoJsonObject> => {
       let response: Response;
       try {
@@ -118,15 +133,19 @@ export function prefetchPersonPage(
   void client.prefetchQuery(meetingPingsQueryOptions(api, id, query));
 }
 
-/** Retries: never for a 4xx (asking again will not help), up to twice for network failures and 5xx. */
+const MAX_RETRY_WAIT_SECONDS = 10;
+
+/** Retries: never for a 4xx (asking again will not help), up to twice for network failures, 5xx and 429. */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
   if (isApiError(error) && error.isClientError) return false;
+  // Asked to wait longer than we would: asking sooner is refused again, so say so at once.
+  if (isApiError(error) && error.status === 429 && (error.retryAfterSeconds ?? 0) > MAX_RETRY_WAIT_SECONDS) return false;
   return failureCount < 2;
 }
 
 /** Waits between retries: Retry-After when the service sent one (capped), else 0.5 s, 1 s, 2 s … */
 export function retryDelay(failureCount: number, error: unknown): number {
-  if (isApiError(error) && error.retryAfterSeconds !== undefined) return Math.min(error.retryAfterSeconds, 10) * 1000;
+  if (isApiError(error) && error.retryAfterSeconds !== undefined) return Math.min(error.retryAfterSeconds, MAX_RETRY_WAIT_SECONDS) * 1000;
   return Math.min(500 * 2 ** failureCount, 4000);
 }
 

@@ -8,6 +8,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { getPerson, type Person } from "../api/client";
 import { useAppServices } from "../api/context";
 import { describeError, isApiError } from "../api/errors";
+import { personQueryOptions, personsListKey } from "../api/queries";
 import { pollUntilReadable, type PollOptions } from "../lib/pendingWrite";
 
 export type PendingStatus = "pending" | "stored" | "failed";
@@ -33,13 +34,22 @@ export function PendingWritesProvider({ children, pollOptions }: { children: Rea
   const [entries, setEntries] = useState<PendingPerson[]>([]);
   const controllers = useRef(new Map<string, AbortController>());
 
+  // Someone else signed in (or nobody): what the previous identity was waiting for is not theirs to
+  // see, and its polls must stop sending the previous token. (State adjusted while rendering, as
+  // React recommends for state that follows a prop; the polls stop in the effect's cleanup.)
+  const [owner, setOwner] = useState(api);
+  if (owner !== api) {
+    setOwner(api);
+    setEntries([]);
+  }
+
   useEffect(() => {
     const running = controllers.current;
     return () => {
       for (const controller of running.values()) controller.abort();
       running.clear();
     };
-  }, []);
+  }, [api]);
 
   const update = useCallback((id: string, change: Partial<PendingPerson>) => {
     setEntries((all) => all.map((entry) => (entry.person.id === id ? { ...entry, ...change } : entry)));
@@ -65,8 +75,8 @@ export function PendingWritesProvider({ children, pollOptions }: { children: Rea
         controllers.current.delete(person.id);
         if (outcome.status === "stored") {
           update(person.id, { status: "stored", person: outcome.value, reason: undefined });
-          queryClient.setQueryData(["persons", "one", person.id], outcome.value);
-          void queryClient.invalidateQueries({ queryKey: ["persons", "list"] });
+          queryClient.setQueryData(personQueryOptions(api, person.id).queryKey, outcome.value);
+          void queryClient.invalidateQueries({ queryKey: personsListKey(api) });
         } else {
           update(person.id, { status: "failed", reason: outcome.reason });
         }

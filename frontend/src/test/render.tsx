@@ -2,9 +2,9 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { MemoryRouter, useLocation } from "react-router";
-import { createApiClients } from "../api/client";
 import { AppServicesProvider } from "../api/context";
 import { retryDelay, shouldRetry } from "../api/queries";
+import { SessionProvider } from "../auth/SessionProvider";
 import type { RuntimeConfig } from "../config";
 import type { PollOptions } from "../lib/pendingWrite";
 import { PendingWritesProvider } from "../pending/PendingWrites";
@@ -33,17 +33,18 @@ export function renderWithApp(
   const queryClient = new QueryClient({
     defaultOptions: { queries: { retry: (n, e) => shouldRetry(n, e) && n < 1, retryDelay: (n, e) => Math.min(retryDelay(n, e), 10) } },
   });
-  const api = createApiClients(config, fetch);
   const result = render(
     <QueryClientProvider client={queryClient}>
-      <AppServicesProvider value={{ config, api }}>
-        <PendingWritesProvider pollOptions={pollOptions}>
-          <MemoryRouter initialEntries={[route]}>
-            {ui}
-            <LocationProbe />
-          </MemoryRouter>
-        </PendingWritesProvider>
-      </AppServicesProvider>
+      <SessionProvider identities={config.identities}>
+        <AppServicesProvider config={config} fetch={fetch}>
+          <PendingWritesProvider pollOptions={pollOptions}>
+            <MemoryRouter initialEntries={[route]}>
+              {ui}
+              <LocationProbe />
+            </MemoryRouter>
+          </PendingWritesProvider>
+        </AppServicesProvider>
+      </SessionProvider>
     </QueryClientProvider>,
   );
   return { ...result, queryClient };
