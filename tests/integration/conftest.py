@@ -42,7 +42,9 @@ ORPHAN_RETRY_SECONDS = 8
 
 
 def _client(stack: LocalStack, service: str) -> httpx.Client:
-    return httpx.Client(base_url=stack.url(service), timeout=30.0)
+    # An organizer, who may do everything: these tests are about the write and read paths, not access
+    # (tests/unit/test_access_control.py and test_access_on_the_stack.py are).
+    return httpx.Client(base_url=stack.url(service), timeout=30.0, headers=stack.organizer_headers())
 
 
 @pytest.fixture(scope="session")

@@ -40,6 +40,10 @@ def test_api_answers_every_generated_input_as_documented(stack: LocalStack, serv
             "--seed",
             str(SEED),
             "--no-color",
+            # An organizer's token: every operation is reachable. The checks include that a request
+            # without it is refused (schemathesis's ignored_auth).
+            "--header",
+            f"Authorization: Bearer {stack.organizer_token()}",
         ],
         cwd=tmp_path,  # its example database stays out of the repository
         capture_output=True,

@@ -60,8 +60,8 @@ def client(stack: LocalStack, ledger: Ledger, chaos_over: threading.Event, seed:
     rng = random.Random(seed)
     marker = f"Chaos{seed}"
     with (
-        httpx.Client(base_url=stack.url("person-api"), timeout=30) as persons,
-        httpx.Client(base_url=stack.url("location-api"), timeout=30) as locations,
+        httpx.Client(base_url=stack.url("person-api"), timeout=30, headers=stack.organizer_headers()) as persons,
+        httpx.Client(base_url=stack.url("location-api"), timeout=30, headers=stack.organizer_headers()) as locations,
     ):
         while not (
             chaos_over.is_set() and len(ledger.persons) >= MIN_PERSONS and len(ledger.locations) >= MIN_LOCATIONS

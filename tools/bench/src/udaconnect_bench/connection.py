@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from connection_api.adapters import SqlConnectionReader
 from connection_api.proximity import Proximity
 from connection_api.queries import connections_statement
-from udaconnect_bench import legacy
+from udaconnect_bench import auth, legacy
 from udaconnect_bench.stats import Summary
 from udaconnect_common.db import create_read_engine
 from udaconnect_common.timerange import time_range
@@ -476,7 +476,7 @@ async def _http_clients(
 
     async def client(number: int) -> None:
         nonlocal failures
-        async with httpx.AsyncClient(timeout=120.0) as http:
+        async with httpx.AsyncClient(timeout=120.0, headers=auth.headers()) as http:
             index = number
             while time.monotonic() - started < seconds:
                 url = _url(base, combination, days[index % len(days)], event)
@@ -507,7 +507,7 @@ def http_endpoint(
     follow_pages_budget_s: float,
 ) -> HttpRuns:
     # Warm the API's connection pool and code paths: the first requests of a process are not what is measured.
-    with httpx.Client(timeout=120.0) as http:
+    with httpx.Client(timeout=120.0, headers=auth.headers()) as http:
         for person_day in list(days)[: max(2, concurrency)]:
             http.get(_url(base, combination, person_day, event)).raise_for_status()
     latencies, rows, failures, wall = asyncio.run(_http_clients(base, combination, days, event, concurrency, seconds))
@@ -536,7 +536,7 @@ def _follow_pages(
     result.all_pages_person_day = person_day
     url: str | None = _url(base, combination, person_day, event)
     started = time.perf_counter()
-    with httpx.Client(timeout=120.0) as http:
+    with httpx.Client(timeout=120.0, headers=auth.headers()) as http:
         while url is not None and time.perf_counter() - started < budget_s:
             response = http.get(url)
             response.raise_for_status()

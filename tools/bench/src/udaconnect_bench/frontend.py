@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, sync_playwright
 
+from udaconnect_bench import auth
 from udaconnect_bench.stats import Summary
 from udaconnect_bench.targets import Better, Target
 from udaconnect_devstack.browser import launch_chromium
@@ -64,7 +65,9 @@ def draw_person_page(browser: Browser, app_url: str, person_id: str) -> PageDraw
 def contacts_request_ms(connection_api: str, person_id: str) -> float:
     params = {"start_date": QUERY["start"], "end_date": QUERY["end"], "distance": QUERY["distance"]}
     started = time.perf_counter()
-    response = httpx.get(f"{connection_api}/api/persons/{person_id}/contacts", params={**params, "window": "5"})
+    response = httpx.get(
+        f"{connection_api}/api/persons/{person_id}/contacts", params={**params, "window": "5"}, headers=auth.headers()
+    )
     elapsed = (time.perf_counter() - started) * 1000
     response.raise_for_status()
     return elapsed
@@ -78,9 +81,12 @@ def measure(persons: int, rounds: int) -> tuple[list[Target], str]:
     stack = LocalStack(run_dir, StackPorts.free(), frontend=True)
     try:
         stack.start()
+        auth.authorize(stack.organizer_token())
         stack.load_demo_and_wait()
         app_url = f"http://localhost:{stack.ports.frontend}"
-        listed = httpx.get(f"{stack.url('person-api')}/api/persons", params={"limit": persons}).json()
+        listed = httpx.get(
+            f"{stack.url('person-api')}/api/persons", params={"limit": persons}, headers=auth.headers()
+        ).json()
         ids = [person["id"] for person in listed]
         draws: list[PageDraw] = []
         api_ms: list[float] = []

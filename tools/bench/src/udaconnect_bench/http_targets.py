@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import psycopg
 
+from udaconnect_bench import auth
 from udaconnect_bench.connection import Event, PersonDay
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def measure(base: str, sample: Sequence[PersonDay], event: Event, owner_dsn: str
     wholes = {label: Timed(f"contacts {label}, every page") for label in CONTACT_CASES}
     copresence = Timed("co-presence first page")
     legacy_whole = Timed("legacy semantics, every page")
-    with httpx.Client(base_url=base, timeout=120.0) as http:
+    with httpx.Client(base_url=base, timeout=120.0, headers=auth.headers()) as http:
         # Warm the API's pool and code paths.
         http.get(f"/api/persons/{persons[0]}/contacts", params={**whole_event, "window": "5"})
         for label, (_, case) in CONTACT_CASES.items():

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine
 from persistence_service.records import LocationRecord
 from persistence_service.store import SqlStore
 from udaconnect.v1 import location_pb2, persistence_pb2, persistence_pb2_grpc
-from udaconnect_bench import wrk
+from udaconnect_bench import auth, wrk
 from udaconnect_bench.stats import Summary
 from udaconnect_common.ids import new_id
 from udaconnect_common.timeconv import to_timestamp
@@ -59,7 +59,7 @@ def uuid7_time(value: uuid.UUID) -> float:
 def create_persons(person_api: str, dsn: str, count: int, timeout_s: float = 60.0) -> list[uuid.UUID]:
     """POST ``count`` persons (with idempotency keys) and wait until the write path has stored them all."""
     ids: list[uuid.UUID] = []
-    with httpx.Client(base_url=person_api, timeout=30.0) as http:
+    with httpx.Client(base_url=person_api, timeout=30.0, headers=auth.headers()) as http:
         for index in range(count):
             response = http.post(
                 "/api/persons",

@@ -20,6 +20,8 @@ end
 # POST /api/locations: one ping per request, the person drawn in turn from a file of ids, no creation_time
 # (the API stamps the time it received the ping), no Idempotency-Key (the API gives a fresh UUIDv7).
 SINGLE_POST = """
+-- An organizer's token, as every API needs one (the bench sets it in the environment).
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("UDACONNECT_TOKEN")}
 local ids = {}
 local count = 0
 function init(args)
@@ -31,13 +33,14 @@ request = function()
   -- a point inside the demo venue, a few metres apart from one request to the next
   local lat = 37.7834 + (i % 997) * 0.0000011
   local lon = -122.4018 + (i % 1009) * 0.0000015
-  return wrk.format("POST", "/api/locations", {["Content-Type"] = "application/json"},
+  return wrk.format("POST", "/api/locations", headers,
     string.format('{"person_id":"%s","latitude":%.7f,"longitude":%.7f}', ids[(i % count) + 1], lat, lon))
 end
 """
 
 # POST /api/locations/batch: prebuilt bodies (one per file), sent in turn.
 BATCH_POST = """
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("UDACONNECT_TOKEN")}
 local bodies = {}
 local count = 0
 function init(args)
@@ -51,7 +54,7 @@ end
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("POST", "/api/locations/batch", {["Content-Type"] = "application/json"}, bodies[(i % count) + 1])
+  return wrk.format("POST", "/api/locations/batch", headers, bodies[(i % count) + 1])
 end
 """
 

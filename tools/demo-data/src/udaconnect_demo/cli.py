@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -61,7 +62,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     spec = _spec(args)
-    if args.skip_if_loaded and already_loaded(args.person_api, spec):
+    if args.skip_if_loaded and already_loaded(args.person_api, spec, token=args.token):
         print(f"{args.person_api} already has persons: not loading (run without --skip-if-loaded to complete a load)")
         return 0
     report = load(
@@ -70,6 +71,7 @@ def _load(args: argparse.Namespace) -> int:
         args.location_api,
         concurrency=args.concurrency,
         batch_size=args.batch_size,
+        token=args.token,
     )
     print(report)
     return 0
@@ -89,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_spec_arguments(loader)
     loader.add_argument("--person-api", default="http://localhost:8001", help="base URL (default: %(default)s)")
     loader.add_argument("--location-api", default="http://localhost:8002", help="base URL (default: %(default)s)")
+    loader.add_argument(
+        "--token",
+        default=os.environ.get("UDACONNECT_TOKEN"),
+        help="an organizer's bearer token (default: $UDACONNECT_TOKEN; `make up` prints one)",
+    )
     loader.add_argument("--concurrency", type=_positive, default=4, help="requests in flight (default: 4)")
     loader.add_argument("--batch-size", type=_batch_size, default=1000, help="pings per request (default: 1000)")
     loader.add_argument(

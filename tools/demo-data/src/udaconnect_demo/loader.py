@@ -165,10 +165,12 @@ def load(
     transport: httpx.BaseTransport | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     timeout_s: float = 30.0,
+    token: str | None = None,
 ) -> LoadReport:
     """Load ``conference`` through the person and location APIs (base URLs, e.g. ``http://localhost:8001``).
 
-    ``transport`` replaces the network (tests use ``httpx.MockTransport``). Raises ``LoadError`` when an
+    ``token``: an organizer's bearer token (the APIs need one). ``transport`` replaces the network (tests use
+    ``httpx.MockTransport``). Raises ``LoadError`` when an
     API refuses the data or stays unavailable after ``max_attempts`` tries of one request.
     """
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
@@ -182,7 +184,7 @@ def load(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     # One client for every request: its connections are kept alive and shared by the worker threads.
     with (
-        httpx.Client(transport=transport, timeout=timeout_s, limits=limits) as client,
+        httpx.Client(transport=transport, timeout=timeout_s, limits=limits, headers=_auth(token)) as client,
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="demo-load") as pool,
     ):
         poster = _Poster(client, max_attempts)
@@ -230,7 +232,13 @@ def load(
     )
 
 
-def already_loaded(person_api: str, spec: ConferenceSpec, *, transport: httpx.BaseTransport | None = None) -> bool:
+def _auth(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def already_loaded(
+    person_api: str, spec: ConferenceSpec, *, transport: httpx.BaseTransport | None = None, token: str | None = None
+) -> bool:
     """Whether the person API already has persons: ``GET /api/persons?limit=1`` answers a non-empty list.
 
     A cheap check for ``make up`` to skip loading on a restart. It does not prove that ``spec``'s demo data,
@@ -239,7 +247,7 @@ def already_loaded(person_api: str, spec: ConferenceSpec, *, transport: httpx.Ba
     ``spec`` is taken so that a stricter check can come without changing callers.
     """
     url = f"{person_api.rstrip('/')}/api/persons"
-    with httpx.Client(transport=transport, timeout=10.0) as client:
+    with httpx.Client(transport=transport, timeout=10.0, headers=_auth(token)) as client:
         try:
             response = client.get(url, params={"limit": 1})
         except httpx.TransportError as exc:

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -111,6 +111,8 @@ class FrontendConfig:
     event_name: str | None = None
     event_start_date: str | None = None
     event_end_date: str | None = None
+    # Who the app offers to be, each with a ready token (local runs only; production signs in elsewhere).
+    identities: list[dict[str, object]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         event = (
@@ -124,6 +126,7 @@ class FrontendConfig:
             "connectionApiUrl": self.connection_api_url,
             "venueUrl": self.venue_url,
             "event": event,
+            "identities": self.identities,
         }
 
 

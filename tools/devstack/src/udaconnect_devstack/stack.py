@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psycopg
 
+from udaconnect_common.auth import ATTENDEE, ORGANIZER, generate_signing_key, mint_token
+from udaconnect_common.ids import PERSON_ID_NAMESPACE, id_for_idempotency_key
 from udaconnect_demo import SMALL, LoadReport, generate, load
 from udaconnect_demo.floor_plan import floor_plan_geojson
 from udaconnect_devstack._process import run_checked
@@ -33,6 +35,9 @@ DATABASE = "udaconnect"
 # Local-only credentials for a loopback cluster the stack creates itself; deployments use secrets.
 OWNER, OWNER_PASSWORD = "udaconnect", "udaconnect"
 READER, READER_PASSWORD = "udaconnect_reader", "udaconnect_reader"
+
+# Demo tokens are minted at every start, signed with the run folder's key; a restart makes new ones.
+DEMO_TOKEN_LIFETIME = timedelta(days=7)
 
 TOPIC_PERSONS = "udaconnect.persons.v1"
 TOPIC_LOCATIONS = "udaconnect.locations.v1"
@@ -126,8 +131,57 @@ class LocalStack:
     def frontend_origins(self) -> list[str]:
         return [f"http://localhost:{self.ports.frontend}", f"http://127.0.0.1:{self.ports.frontend}"]
 
+    # -- tokens ------------------------------------------------------------------------------------
+
+    @property
+    def public_key_file(self) -> Path:
+        return self.run_dir / "auth" / "public-key.pem"
+
+    def _signing_key(self) -> bytes:
+        """The run folder's ES256 key, made on first use and kept (its private half readable by its owner only)."""
+        private_file = self.run_dir / "auth" / "signing-key.pem"
+        if not private_file.exists():
+            private_file.parent.mkdir(parents=True, exist_ok=True)
+            private_pem, public_pem = generate_signing_key()
+            private_file.touch(mode=0o600)
+            private_file.write_bytes(private_pem)
+            self.public_key_file.write_bytes(public_pem)
+        return private_file.read_bytes()
+
+    def token(self, subject: str, roles: Iterable[str], lifetime: timedelta = DEMO_TOKEN_LIFETIME) -> str:
+        """A token the services accept, as the organisation's identity provider would issue it."""
+        return mint_token(self._signing_key(), subject=subject, roles=list(roles), lifetime=lifetime)
+
+    def organizer_token(self) -> str:
+        return self.token("local-organizer", [ORGANIZER])
+
+    def attendee_token(self, person_id: object) -> str:
+        return self.token(str(person_id), [ATTENDEE])
+
+    def organizer_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.organizer_token()}"}
+
+    def demo_identities(self) -> list[dict[str, object]]:
+        """Who the front end offers to be in a local run: an organizer, and the demo conference's first attendee."""
+        first = generate(SMALL).persons[0]
+        person_id = id_for_idempotency_key(PERSON_ID_NAMESPACE, first.idempotency_key)
+        return [
+            {"name": "Organizer", "role": ORGANIZER, "personId": None, "token": self.organizer_token()},
+            {
+                "name": f"{first.first_name} {first.last_name} (attendee)",
+                "role": ATTENDEE,
+                "personId": str(person_id),
+                "token": self.attendee_token(person_id),
+            },
+        ]
+
     def api_env(self, name: str) -> dict[str, str]:
-        env = {"HTTP_PORT": str(self.http_port(name)), "DATABASE_URL": self.reader_url}
+        self._signing_key()
+        env = {
+            "HTTP_PORT": str(self.http_port(name)),
+            "DATABASE_URL": self.reader_url,
+            "AUTH_PUBLIC_KEY_FILE": str(self.public_key_file),
+        }
         if "CORS_ALLOW_ORIGINS" not in os.environ:
             # The browser calls the APIs from the front end's origin, whichever port it was given.
             env["CORS_ALLOW_ORIGINS"] = json.dumps(self.frontend_origins())
@@ -211,6 +265,7 @@ class LocalStack:
             event_name="UdaConnect demo conference",
             event_start_date=SMALL.start_day.isoformat(),
             event_end_date=(SMALL.start_day + timedelta(days=SMALL.days - 1)).isoformat(),
+            identities=self.demo_identities(),
         )
         (folder / "config.json").write_text(json.dumps(asdict(config), indent=2))
         (folder / "venue.geojson").write_text(json.dumps(floor_plan_geojson(SMALL)))
@@ -251,7 +306,7 @@ class LocalStack:
 
     def load_demo_and_wait(self, timeout: float = 120.0) -> LoadReport:
         """Load the small demo conference through the real write path; return once every ping is stored."""
-        report = load(generate(SMALL), self.url("person-api"), self.url("location-api"))
+        report = load(generate(SMALL), self.url("person-api"), self.url("location-api"), token=self.organizer_token())
         deadline = time.monotonic() + timeout
         with psycopg.connect(self.owner_libpq_dsn, autocommit=True) as db:
             while (db.execute("SELECT count(*) FROM location").fetchone() or (0,))[0] < report.pings:

@@ -117,10 +117,10 @@ def main() -> None:
 def load_demo_conference(stack: LocalStack) -> None:
     """The small demo conference, through the real write path (idempotent: a second start adds nothing)."""
     person_api, location_api = stack.url("person-api"), stack.url("location-api")
-    if already_loaded(person_api, SMALL):
+    if already_loaded(person_api, SMALL, token=stack.organizer_token()):
         log.info("demo conference already loaded (persons exist); skipping")
         return
-    report = load(generate(SMALL), person_api, location_api)
+    report = load(generate(SMALL), person_api, location_api, token=stack.organizer_token())
     log.info(
         "demo conference loaded: %d persons, %d pings in %.1fs (%.0f pings/s); try a connection query for 2026-06-01",
         report.persons,
@@ -144,6 +144,10 @@ def print_urls(stack: LocalStack) -> None:
         f"  Kafka           {stack.kafka.bootstrap_servers}",
         f"  PostgreSQL      {stack.postgres.libpq_dsn('udaconnect_reader', 'udaconnect_reader', 'udaconnect')}",
         f"  logs            {stack.logs_dir}",
+        "",
+        "Every API needs a bearer token. Demo tokens (valid 7 days, new ones at every start):",
+        *(f"  {identity['name']:<32} {identity['token']}" for identity in stack.demo_identities()),
+        f'  e.g. curl -H "Authorization: Bearer <token>" http://localhost:{ports.person_api}/api/persons',
         "",
     ]
     print("\n".join(lines), flush=True)
