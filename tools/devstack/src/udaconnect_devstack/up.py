@@ -132,6 +132,10 @@ def load_demo_conference(stack: LocalStack) -> None:
 
 def print_urls(stack: LocalStack) -> None:
     ports = stack.ports
+    identities = stack.demo_identities()
+    for identity in identities:
+        # For scripts and curl: T=$(cat .run/auth/organizer.token)
+        (stack.run_dir / "auth" / f"{identity['role']}.token").write_text(f"{identity['token']}\n")
     lines = [
         "",
         "UdaConnect is running. Ctrl-C stops everything (data is kept).",
@@ -145,9 +149,9 @@ def print_urls(stack: LocalStack) -> None:
         f"  PostgreSQL      {stack.postgres.libpq_dsn('udaconnect_reader', 'udaconnect_reader', 'udaconnect')}",
         f"  logs            {stack.logs_dir}",
         "",
-        "Every API needs a bearer token. Demo tokens (valid 7 days, new ones at every start):",
-        *(f"  {identity['name']:<32} {identity['token']}" for identity in stack.demo_identities()),
-        f'  e.g. curl -H "Authorization: Bearer <token>" http://localhost:{ports.person_api}/api/persons',
+        "Every API needs a bearer token. Demo tokens (valid 7 days, new ones at every start; also in "
+        f"{stack.run_dir / 'auth'}/<role>.token):",
+        *(f"  {identity['name']:<32} {identity['token']}" for identity in identities),
         "",
     ]
     print("\n".join(lines), flush=True)
