@@ -64,7 +64,7 @@ describe("errorFromResponse", () => {
 describe("describeError", () => {
   it("gives a title naming the service and the detail", () => {
     const error = new ApiError({ service: "connection", status: 422, title: "Invalid request", detail: "distance: too big" });
-    expect(describeError(error)).toEqual({ title: "Connection service: Invalid request", detail: "distance: too big" });
+    expect(describeError(error)).toEqual({ kind: "other", title: "Connection service: Invalid request", detail: "distance: too big" });
   });
 
   it("uses the network error's own title", () => {
@@ -73,8 +73,49 @@ describe("describeError", () => {
   });
 
   it("handles plain errors and other values", () => {
-    expect(describeError(new Error("boom"))).toEqual({ title: "Something went wrong", detail: "boom" });
+    expect(describeError(new Error("boom"))).toEqual({ kind: "other", title: "Something went wrong", detail: "boom" });
     expect(describeError(42).detail).toBe("42");
+  });
+});
+
+describe("describeError for access and rate limits", () => {
+  const problemOf = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    errorFromResponse("connection", new Response(null, { status, headers }), body);
+
+  it("asks to sign in again after a 401, with the service's reason", () => {
+    const error = problemOf(401, { title: "Unauthorized", status: 401, detail: "the token has expired" });
+    expect(error.isUnauthorized).toBe(true);
+    expect(describeError(error, { signedInAs: "Organizer" })).toEqual({
+      kind: "unauthorized",
+      title: "Sign-in refused",
+      detail: "Your sign-in was refused (missing, expired or invalid token). Choose who you are again. The connection service said: the token has expired.",
+    });
+    expect(describeError(error, { signedInAs: null })).toMatchObject({ kind: "unauthorized", title: "Not signed in" });
+  });
+
+  it("says a 403 is not allowed, why, and as whom", () => {
+    const error = problemOf(403, { title: "Forbidden", status: 403, detail: "attendees may only read their own connections" });
+    expect(error.isForbidden).toBe(true);
+    expect(describeError(error, { signedInAs: "Ada Lovelace (attendee)" })).toEqual({
+      kind: "forbidden",
+      title: "You may not see this",
+      detail: "attendees may only read their own connections. You are signed in as Ada Lovelace (attendee).",
+    });
+  });
+
+  it("counts a 429's Retry-After down", () => {
+    const error = new ApiError({ service: "person", status: 429, title: "Too many requests", retryAfterSeconds: 12, receivedAt: 1_000_000 });
+    expect(error.isRateLimited).toBe(true);
+    expect(error.isClientError).toBe(false);
+    expect(describeError(error, { now: 1_000_000 })).toEqual({
+      kind: "rate-limited",
+      title: "Person service: rate limit reached",
+      detail: "Too many requests, try again in 12 s.",
+    });
+    expect(describeError(error, { now: 1_010_500 }).detail).toBe("Too many requests, try again in 2 s.");
+    expect(describeError(error, { now: 1_013_000 }).detail).toBe("Too many requests a moment ago; you can try again now.");
+    expect(describeError(problemOf(429, undefined)).detail).toBe("Too many requests, try again in a moment.");
+    expect(problemOf(429, undefined, { "Retry-After": "7" }).retryAfterSeconds).toBe(7);
   });
 });
 

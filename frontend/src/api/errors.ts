@@ -29,6 +29,8 @@ interface ApiErrorInit {
   retryAfterSeconds?: number | undefined;
   url?: string | undefined;
   cause?: unknown;
+  /** When the answer came (ms since the epoch), to count Retry-After down from; now by default. */
+  receivedAt?: number;
 }
 
 export class ApiError extends Error {
@@ -38,6 +40,8 @@ export class ApiError extends Error {
   readonly detail: string | undefined;
   readonly fieldErrors: FieldError[];
   readonly retryAfterSeconds: number | undefined;
+  /** When asking again may work (ms since the epoch), from Retry-After. */
+  readonly retryAt: number | undefined;
   readonly url: string | undefined;
 
   constructor(init: ApiErrorInit) {
@@ -49,6 +53,7 @@ export class ApiError extends Error {
     this.detail = init.detail;
     this.fieldErrors = init.fieldErrors ?? [];
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.retryAt = init.retryAfterSeconds === undefined ? undefined : (init.receivedAt ?? Date.now()) + init.retryAfterSeconds * 1000;
     this.url = init.url;
   }
 
@@ -68,6 +73,20 @@ export class ApiError extends Error {
 
   get isNotFound(): boolean {
     return this.status === 404;
+  }
+
+  /** No token, or one the service does not accept (missing, expired, invalid). */
+  get isUnauthorized(): boolean {
+    return this.status === 401;
+  }
+
+  /** A valid token that may not do this (an attendee reading someone else's data). */
+  get isForbidden(): boolean {
+    return this.status === 403;
+  }
+
+  get isRateLimited(): boolean {
+    return this.status === 429;
   }
 }
 
@@ -150,12 +169,59 @@ export function isAbortError(error: unknown): boolean {
   );
 }
 
-/** Any thrown value as something with a readable title and detail (for error panels). */
-export function describeError(error: unknown): { title: string; detail: string } {
-  if (isApiError(error)) {
-    const title = error.isNetworkError ? error.title : `${error.serviceLabel}: ${error.title}`;
-    return { title, detail: error.detail ?? error.title };
+/** What a panel can offer: sign in again, nothing (not allowed), wait, or retry. */
+export type ErrorKind = "unauthorized" | "forbidden" | "rate-limited" | "other";
+
+export interface DescribedError {
+  title: string;
+  detail: string;
+  kind: ErrorKind;
+}
+
+export interface DescribeContext {
+  /** Who is signed in, as the header says it ("Ada Lovelace (attendee)"); null: nobody; undefined: not known. */
+  signedInAs?: string | null | undefined;
+  /** For the Retry-After countdown. */
+  now?: number;
+}
+
+export const SIGN_IN_REFUSED = "Your sign-in was refused (missing, expired or invalid token). Choose who you are again.";
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+function describeRefusal(error: ApiError, signedInAs: string | null | undefined): DescribedError {
+  if (signedInAs === null) {
+    return { kind: "unauthorized", title: "Not signed in", detail: "This needs a sign-in. Choose who you are, or use a token." };
   }
-  if (error instanceof Error) return { title: "Something went wrong", detail: error.message };
-  return { title: "Something went wrong", detail: String(error) };
+  // The service's reason ("the token has expired") helps whoever pasted the token.
+  const reason = error.detail ? ` The ${error.serviceLabel.toLowerCase()} said: ${sentence(error.detail)}` : "";
+  return { kind: "unauthorized", title: "Sign-in refused", detail: SIGN_IN_REFUSED + reason };
+}
+
+function describeForbidden(error: ApiError, signedInAs: string | null | undefined): DescribedError {
+  const who = signedInAs ? ` You are signed in as ${signedInAs}.` : signedInAs === null ? " You are not signed in." : "";
+  return { kind: "forbidden", title: "You may not see this", detail: sentence(error.detail ?? "The service does not allow it") + who };
+}
+
+function describeRateLimit(error: ApiError, now: number): DescribedError {
+  const title = `${error.serviceLabel}: rate limit reached`;
+  if (error.retryAt === undefined) return { kind: "rate-limited", title, detail: "Too many requests, try again in a moment." };
+  const seconds = Math.ceil((error.retryAt - now) / 1000);
+  const detail = seconds > 0 ? `Too many requests, try again in ${seconds} s.` : "Too many requests a moment ago; you can try again now.";
+  return { kind: "rate-limited", title, detail };
+}
+
+/** Any thrown value as something with a readable title and detail (for error panels). */
+export function describeError(error: unknown, { signedInAs, now = Date.now() }: DescribeContext = {}): DescribedError {
+  if (isApiError(error)) {
+    if (error.isUnauthorized) return describeRefusal(error, signedInAs);
+    if (error.isForbidden) return describeForbidden(error, signedInAs);
+    if (error.isRateLimited) return describeRateLimit(error, now);
+    const title = error.isNetworkError ? error.title : `${error.serviceLabel}: ${error.title}`;
+    return { kind: "other", title, detail: error.detail ?? error.title };
+  }
+  if (error instanceof Error) return { kind: "other", title: "Something went wrong", detail: error.message };
+  return { kind: "other", title: "Something went wrong", detail: String(error) };
 }
