@@ -124,4 +124,27 @@ describe("AddPersonForm", () => {
     expect(item.textContent).toMatch(/still not stored/);
     expect(within(item).getByRole("button", { name: "Check again" })).toBeTruthy();
   });
+
+  it("says how long to wait after a 429", async () => {
+    const { fetch } = fakeFetch(() =>
+      json({ type: "about:blank", title: "Too many requests", status: 429, detail: "At most 60 per 1 minute writes per token subject; retry in 30 s." }, { status: 429, headers: { "Retry-After": "30" } }),
+    );
+    renderWithApp(<AddPersonForm />, { fetch });
+    fill("Ada", "Lovelace", "Engines");
+    submit();
+    const error = await screen.findByTestId("error-message");
+    expect(error.textContent).toContain("Too many requests, try again in 30 s.");
+    // What was typed stays, to send once the wait is over.
+    expect((screen.getByLabelText(/Last name/) as HTMLInputElement).value).toBe("Lovelace");
+  });
+
+  it("shows a 403 clearly when the form was sent by someone who may not add people", async () => {
+    const { fetch } = fakeFetch(() => problem(403, "Forbidden", "only organizers may create persons (signed in as attendee p1)"));
+    renderWithApp(<AddPersonForm />, { fetch });
+    fill("Ada", "Lovelace", "Engines");
+    submit();
+    const error = await screen.findByTestId("error-message");
+    expect(within(error).getByText("You may not add people")).toBeTruthy();
+    expect(error.textContent).toContain("only organizers may create persons");
+  });
 });

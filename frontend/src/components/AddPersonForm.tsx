@@ -2,6 +2,8 @@ import { useId, useRef, useState, type FormEvent } from "react";
 import { createPerson, type PersonCreate } from "../api/client";
 import { useAppServices } from "../api/context";
 import { isApiError } from "../api/errors";
+import { useSession } from "../auth/SessionProvider";
+import { describeSession } from "../auth/session";
 import { newIdempotencyKey } from "../lib/ids";
 import { usePendingWrites } from "../pending/PendingWrites";
 import { ErrorMessage } from "./StatusViews";
@@ -33,7 +35,28 @@ function isField(name: string): name is FieldName {
   return FIELDS.some((f) => f.name === name);
 }
 
+/** The form, or for an attendee why there is none: adding people is for organizers (the API answers 403). */
 export function AddPersonForm() {
+  const { session } = useSession();
+  if (session?.role === "attendee") return <OrganizersOnly signedInAs={describeSession(session)} />;
+  return <PersonForm />;
+}
+
+function OrganizersOnly({ signedInAs }: { signedInAs: string }) {
+  const id = useId();
+  return (
+    <section className="form" aria-labelledby={`${id}-title`} data-testid="add-person-organizers-only">
+      <h2 id={`${id}-title`} className="card__title">
+        Add a person
+      </h2>
+      <p className="form__hint">
+        Only organizers can add people. You are signed in as {signedInAs}; to add someone, sign in as an organizer.
+      </p>
+    </section>
+  );
+}
+
+function PersonForm() {
   const { api } = useAppServices();
   const { track } = usePendingWrites();
   const id = useId();
@@ -136,7 +159,14 @@ export function AddPersonForm() {
           </div>
         );
       })}
-      {formError !== null && <ErrorMessage error={formError} compact />}
+      {formError !== null && (
+        <ErrorMessage
+          error={formError}
+          // A refused write: "see" (the default for a refusal) would be the wrong word.
+          title={isApiError(formError) && formError.isForbidden ? "You may not add people" : undefined}
+          compact
+        />
+      )}
       <button type="submit" className="button button--primary" disabled={submitting}>
         {submitting ? "Adding…" : "Add person"}
       </button>

@@ -1,11 +1,16 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { NavLink, useLocation } from "react-router";
 import { useAppServices } from "../api/context";
+import { useSession } from "../auth/SessionProvider";
 import { describeRange } from "../lib/dates";
+import { IdentityControl } from "./IdentityControl";
 
 export function Layout({ children }: { children: ReactNode }) {
   const { config } = useAppServices();
   const event = config.event;
+  const { session } = useSession();
+  // An attendee may see only their own page: a way straight to it.
+  const ownPage = session?.role === "attendee" && session.personId ? `/persons/${encodeURIComponent(session.personId)}` : null;
   const main = useRef<HTMLElement>(null);
   const { pathname } = useLocation();
   const previous = useRef(pathname);
@@ -44,7 +49,9 @@ export function Layout({ children }: { children: ReactNode }) {
             <NavLink to="/" end>
               People
             </NavLink>
+            {ownPage && <NavLink to={ownPage}>My connections</NavLink>}
           </nav>
+          <IdentityControl />
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1} className="site-main">

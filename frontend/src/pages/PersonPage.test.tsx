@@ -1,7 +1,9 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { Route, Routes } from "react-router";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { fakeFetch, json, problem, type Recorded } from "../test/fakeFetch";
+import { STORAGE_KEY } from "../auth/session";
+import type { RuntimeConfig } from "../config";
+import { fakeFetch, json, problem, TEST_CONFIG, type Recorded } from "../test/fakeFetch";
 import { renderWithApp } from "../test/render";
 import { PersonRoute } from "./PersonRoute";
 
@@ -43,12 +45,12 @@ function backend(overrides: { contacts?: (r: Recorded) => Response; connection?:
   });
 }
 
-function renderPerson(route: string, fetch: (r: Request) => Promise<Response>) {
+function renderPerson(route: string, fetch: (r: Request) => Promise<Response>, config?: RuntimeConfig) {
   return renderWithApp(
     <Routes>
       <Route path="/persons/:id" element={<PersonRoute />} />
     </Routes>,
-    { fetch, route },
+    { fetch, route, ...(config && { config }) },
   );
 }
 
@@ -129,5 +131,25 @@ describe("a person's page", () => {
     fireEvent.click(screen.getByRole("button", { name: "Apply" }));
     await waitFor(() => expect(screen.getByTestId("location").textContent).toBe("/persons/p1?start=2026-06-01&end=2026-06-02&distance=12&window=none"));
     await waitFor(() => expect(calls.some((c) => c.url.pathname.endsWith("/contacts") && c.url.searchParams.get("distance") === "12" && !c.url.searchParams.has("window"))).toBe(true));
+  });
+
+  it("shows an attendee one refusal for someone else's page, with a way to their own", async () => {
+    const config: RuntimeConfig = {
+      ...TEST_CONFIG,
+      identities: [{ name: "Maya Varga (attendee)", role: "attendee", personId: "p2", token: "maya.token.sig" }],
+    };
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ kind: "identity", name: "Maya Varga (attendee)" }));
+    const forbidden = () => problem(403, "Forbidden", "attendees may only read their own person (signed in as attendee p2)");
+    const { fetch, calls } = fakeFetch(() => forbidden());
+    renderPerson("/persons/p1", fetch, config);
+    const error = await screen.findByTestId("error-message");
+    expect(within(error).getByText("You may not see this")).toBeTruthy();
+    expect(error.textContent).toContain("attendees may only read their own person (signed in as attendee p2).");
+    expect(error.textContent).toContain("You are signed in as Maya Varga (attendee).");
+    expect(within(error).getByRole("link", { name: "See your own connections" }).getAttribute("href")).toBe("/persons/p2");
+    // One message for the page, not one per section.
+    expect(screen.getAllByTestId("error-message")).toHaveLength(1);
+    expect(screen.queryByTestId("contacts-table")).toBeNull();
+    expect(calls.every((c) => c.headers.get("Authorization") === "Bearer maya.token.sig")).toBe(true);
   });
 });

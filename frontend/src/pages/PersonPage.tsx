@@ -9,6 +9,7 @@ import { Link } from "react-router";
 import type { ConnectionFeature, Person } from "../api/client";
 import { useAppServices } from "../api/context";
 import { isApiError } from "../api/errors";
+import { useSession } from "../auth/SessionProvider";
 import {
   connectionsQueryOptions,
   contactsQueryOptions,
@@ -44,14 +45,38 @@ export default function PersonPage({ id, input, result, defaults, onQueryChange 
   const name = person.data ? fullName(person.data) : undefined;
   useDocumentTitle(name ?? "Person");
   const displayName = name ?? "This person";
+  const { session } = useSession();
+  const ownId = session?.role === "attendee" ? session.personId : null;
+
+  const breadcrumb = (
+    <nav aria-label="Breadcrumb" className="breadcrumb">
+      <Link to="/">
+        <span aria-hidden="true">←</span> All people
+      </Link>
+    </nav>
+  );
+
+  // Refused (not signed in, or not allowed to see this person): every section would be refused the
+  // same way, so one message for the page instead of one in each.
+  if (isApiError(person.error) && (person.error.isUnauthorized || person.error.isForbidden)) {
+    return (
+      <div className="page">
+        {breadcrumb}
+        <PersonHeader person={undefined} loading={false} notFound={false} />
+        <ErrorMessage error={person.error}>
+          {person.error.isForbidden && ownId && ownId !== id && (
+            <p className="error-box__detail">
+              <Link to={`/persons/${encodeURIComponent(ownId)}`}>See your own connections</Link>
+            </p>
+          )}
+        </ErrorMessage>
+      </div>
+    );
+  }
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to="/">
-          <span aria-hidden="true">←</span> All people
-        </Link>
-      </nav>
+      {breadcrumb}
       <PersonHeader person={person.data} loading={person.isPending} notFound={isApiError(person.error) && person.error.isNotFound} />
       {person.isError && (
         <ErrorMessage error={person.error} onRetry={() => void person.refetch()} retrying={person.isFetching} compact />
