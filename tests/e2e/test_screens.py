@@ -1,7 +1,8 @@
 """Every screen of the web front end in headless Chromium, against the real running services.
 
 The services run with the small demo conference (40 people, two days). The tests read the same answers
-from the APIs directly, so each check compares the page with what the system holds.
+from the APIs directly (as the organizer, or as the attendee the page acts as), so each check compares the
+page with what the system holds. The page starts as the first identity of ``/config.json``, the organizer.
 """
 
 import json
@@ -27,14 +28,30 @@ PAGE_QUERY = "start=2026-06-01&end=2026-06-02&distance=5&window=5"
 
 
 @pytest.fixture(scope="module")
-def busiest(demo_stack: LocalStack) -> dict[str, Any]:
+def organizer(demo_stack: LocalStack) -> dict[str, str]:
+    """The organizer's Authorization header, for reading the APIs directly."""
+    return demo_stack.organizer_headers()
+
+
+@pytest.fixture(scope="module")
+def attendee(app_url: str) -> dict[str, Any]:
+    """The attendee the front end offers (the second identity of its /config.json), as it serves it."""
+    identities = httpx.get(f"{app_url}/config.json").raise_for_status().json()["identities"]
+    assert [identity["role"] for identity in identities] == ["organizer", "attendee"], identities
+    chosen: dict[str, Any] = identities[1]
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def busiest(demo_stack: LocalStack, organizer: dict[str, str]) -> dict[str, Any]:
     """The demo person with the most contacts at 5 m within 5 minutes, and those contacts."""
-    persons = httpx.get(f"{demo_stack.url('person-api')}/api/persons", params={"limit": 100}).json()
+    persons = httpx.get(f"{demo_stack.url('person-api')}/api/persons", params={"limit": 100}, headers=organizer).json()
     best: dict[str, Any] = {}
     for person in persons[:12]:
         contacts = httpx.get(
             f"{demo_stack.url('connection-api')}/api/persons/{person['id']}/contacts",
             params={**DAYS, "distance": 5, "window": 5, "limit": 1000},
+            headers=organizer,
         ).json()
         if len(contacts) > len(best.get("contacts", [])):
             best = {"person": person, "contacts": contacts}
@@ -61,9 +78,11 @@ def _person_url(app_url: str, person_id: str, query: str = PAGE_QUERY) -> str:
 
 
 def test_people_are_listed_in_pages_and_searchable_by_keyboard(
-    page: Page, app_url: str, demo_stack: LocalStack
+    page: Page, app_url: str, demo_stack: LocalStack, organizer: dict[str, str]
 ) -> None:
-    everyone = httpx.get(f"{demo_stack.url('person-api')}/api/persons", params={"limit": 1000}).json()
+    everyone = httpx.get(
+        f"{demo_stack.url('person-api')}/api/persons", params={"limit": 1000}, headers=organizer
+    ).json()
     page.goto(app_url)
     people = page.get_by_test_id("people-list")
     expect(people.get_by_role("link").first).to_be_visible()
@@ -106,7 +125,7 @@ def suspended(stack: LocalStack, name: str) -> Iterator[None]:
 
 
 def test_a_new_person_is_pending_until_stored_then_readable(
-    page: Page, app_url: str, demo_stack: LocalStack, output_dir: Path
+    page: Page, app_url: str, demo_stack: LocalStack, organizer: dict[str, str], output_dir: Path
 ) -> None:
     page.goto(app_url)
     form = page.get_by_test_id("add-person-form")
@@ -123,11 +142,15 @@ def test_a_new_person_is_pending_until_stored_then_readable(
         page.screenshot(path=str(output_dir / "add-person-pending-1280.png"), full_page=True)
     expect(pending).to_have_attribute("data-status", "stored", timeout=30_000)
     page.screenshot(path=str(output_dir / "add-person-stored-1280.png"), full_page=True)
-    found = httpx.get(f"{demo_stack.url('person-api')}/api/persons", params={"q": "Hopper-E2E"}).json()
+    found = httpx.get(
+        f"{demo_stack.url('person-api')}/api/persons", params={"q": "Hopper-E2E"}, headers=organizer
+    ).json()
     assert [p["company_name"] for p in found] == ["Compilers Ltd"]
 
 
-def test_a_write_that_fails_says_why_and_keeps_the_form(page: Page, app_url: str, demo_stack: LocalStack) -> None:
+def test_a_write_that_fails_says_why_and_keeps_the_form(
+    page: Page, app_url: str, demo_stack: LocalStack, organizer: dict[str, str]
+) -> None:
     page.goto(app_url)
     form = page.get_by_test_id("add-person-form")
     expect(form).to_be_visible()
@@ -148,12 +171,14 @@ def test_a_write_that_fails_says_why_and_keeps_the_form(page: Page, app_url: str
     form.get_by_label(re.compile("last name", re.IGNORECASE)).fill("")
     form.get_by_role("button", name=re.compile("add", re.IGNORECASE)).click()
     expect(form).to_contain_text(re.compile("required", re.IGNORECASE))
-    found = httpx.get(f"{demo_stack.url('person-api')}/api/persons", params={"q": "Unsent-E2E"}).json()
+    found = httpx.get(
+        f"{demo_stack.url('person-api')}/api/persons", params={"q": "Unsent-E2E"}, headers=organizer
+    ).json()
     assert found == []
 
 
 def test_a_person_page_shows_contacts_connections_map_and_timeline(
-    page: Page, app_url: str, demo_stack: LocalStack, busiest: dict[str, Any]
+    page: Page, app_url: str, demo_stack: LocalStack, organizer: dict[str, str], busiest: dict[str, Any]
 ) -> None:
     person, contacts = busiest["person"], busiest["contacts"]
     page.goto(_person_url(app_url, person["id"]))
@@ -169,6 +194,7 @@ def test_a_person_page_shows_contacts_connections_map_and_timeline(
     first_page = httpx.get(
         f"{demo_stack.url('connection-api')}/api/persons/{person['id']}/connection",
         params={**DAYS, "distance": 5, "window": 5},
+        headers=organizer,
     ).json()
     connections = page.get_by_test_id("connections-list")
     expect(connections).to_contain_text(first_page[0]["person"]["last_name"])
@@ -211,6 +237,7 @@ def _encounters(stack: LocalStack, person_id: str, distance: float) -> int:
     contacts = httpx.get(
         f"{stack.url('connection-api')}/api/persons/{person_id}/contacts",
         params={**DAYS, "distance": distance, "window": 5, "limit": 1000},
+        headers=stack.organizer_headers(),
     ).json()
     return sum(contact["encounters"] for contact in contacts)
 
@@ -253,6 +280,93 @@ def test_an_api_that_is_down_gives_a_readable_error_and_the_rest_still_works(
         connection_api.start()
     page.get_by_role("button", name=re.compile("retry|try again", re.IGNORECASE)).first.click()
     expect(page.get_by_test_id("contacts-table").locator("tbody tr")).to_have_count(len(busiest["contacts"]))
+
+
+def _sign_in_as(page: Page, name: str) -> None:
+    """Chooses who the page acts as, from the keyboard: the header's button, then the identity's."""
+    toggle = page.get_by_test_id("identity-toggle")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    choices = page.get_by_role("group", name="Who are you?")
+    choices.get_by_role("button", name=re.compile(f"^{re.escape(name)}")).focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_contain_text(name)
+    expect(choices).to_have_count(0)
+
+
+def test_an_attendee_sees_their_own_connections_and_not_someone_elses(
+    page: Page,
+    app_url: str,
+    demo_stack: LocalStack,
+    attendee: dict[str, Any],
+    busiest: dict[str, Any],
+    output_dir: Path,
+) -> None:
+    as_attendee = {"Authorization": f"Bearer {attendee['token']}"}
+    own = (
+        httpx.get(
+            f"{demo_stack.url('connection-api')}/api/persons/{attendee['personId']}/contacts",
+            params={**DAYS, "distance": 5, "window": 5, "limit": 1000},
+            headers=as_attendee,
+        )
+        .raise_for_status()
+        .json()
+    )
+    me = httpx.get(f"{demo_stack.url('person-api')}/api/persons/{attendee['personId']}", headers=as_attendee).json()
+
+    page.goto(app_url)
+    expect(page.get_by_test_id("identity-toggle")).to_contain_text("Organizer")
+    _sign_in_as(page, attendee["name"])
+    # Adding people is for organizers: the page says so instead of offering a form the API would refuse.
+    expect(page.get_by_test_id("add-person-organizers-only")).to_contain_text("Only organizers")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My connections").click()
+    expect(page).to_have_url(re.compile(rf"/persons/{attendee['personId']}\?"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(me["last_name"])
+    rows = page.get_by_test_id("contacts-table").locator("tbody tr")
+    if own:
+        expect(rows).to_have_count(len(own))
+        expect(rows.first).to_contain_text(own[0]["person"]["last_name"])
+    else:
+        expect(page.get_by_test_id("contacts-table")).to_contain_text("No contacts")
+    page.screenshot(path=str(output_dir / "attendee-own-page-1280.png"), full_page=True)
+
+    someone_else = busiest["person"] if busiest["person"]["id"] != attendee["personId"] else own[0]["person"]
+    page.goto(_person_url(app_url, someone_else["id"]))
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("You may not see this")
+    expect(refusal).to_contain_text(f"You are signed in as {attendee['name']}")
+    expect(page.get_by_test_id("contacts-table")).to_have_count(0)
+    page.screenshot(path=str(output_dir / "attendee-other-page-1280.png"), full_page=True)
+    refusal.get_by_role("link", name="See your own connections").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(me["last_name"])
+
+
+def test_the_chosen_identity_survives_a_reload_but_not_a_new_tab(
+    page: Page, app_url: str, attendee: dict[str, Any]
+) -> None:
+    page.goto(app_url)
+    _sign_in_as(page, attendee["name"])
+    page.reload()
+    toggle = page.get_by_test_id("identity-toggle")
+    expect(toggle).to_contain_text(attendee["name"])
+    expect(page.get_by_role("link", name="My connections")).to_be_visible()
+
+    # Kept per tab (sessionStorage): a new tab starts as the first identity again.
+    other_tab = page.context.new_page()
+    other_tab.goto(app_url)
+    expect(other_tab.get_by_test_id("identity-toggle")).to_contain_text("Organizer")
+    other_tab.close()
+
+    # Signed out stays signed out across a reload, and the APIs then refuse: the page says so.
+    toggle.click()
+    page.get_by_role("group", name="Who are you?").get_by_role("button", name="Sign out").click()
+    page.reload()
+    expect(toggle).to_contain_text("Not signed in")
+    refusal = page.get_by_test_id("people-list").get_by_role("alert")
+    expect(refusal).to_contain_text(re.compile("sign-in", re.IGNORECASE))
+    refusal.get_by_role("button", name="Choose who you are").click()
+    page.get_by_role("group", name="Who are you?").get_by_role("button", name="Organizer").click()
+    expect(page.get_by_test_id("people-list").get_by_role("link").first).to_be_visible()
 
 
 SCREENS: dict[str, Callable[[str, str], str]] = {

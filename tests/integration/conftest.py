@@ -26,6 +26,8 @@ def stack() -> Iterator[LocalStack]:
         StackPorts.free(),
         # A location whose person never comes is dead-lettered after this; short, so a test can see it.
         service_env={
+            # The tests write as one organizer, thousands of requests within a minute.
+            **{api: {"RATE_LIMIT_ORGANIZER_WRITES": "1000000/minute"} for api in ("person-api", "location-api")},
             "ingest-consumer": {"UNKNOWN_PERSON_RETRY_SECONDS": str(ORPHAN_RETRY_SECONDS)},
             "persistence-service": {"DATABASE_WATCH_SECONDS": "0.5"},
         },

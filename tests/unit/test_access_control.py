@@ -70,6 +70,7 @@ ENDPOINTS = {
         allowed=202,
     ),
     "GET persons": Endpoint("person", "GET", lambda _: "/api/persons"),
+    "DELETE person": Endpoint("person", "DELETE", lambda p: f"/api/persons/{p}", allowed=202),
     "GET person": Endpoint("person", "GET", lambda p: f"/api/persons/{p}"),
     "POST location": Endpoint("location", "POST", lambda _: "/api/locations", _ping, allowed=202),
     "POST batch": Endpoint(

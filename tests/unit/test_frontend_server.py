@@ -44,6 +44,7 @@ def test_config_names_the_three_apis_and_the_event_and_is_never_cached(client: T
         "locationApiUrl": "http://localhost:8002",
         "connectionApiUrl": "http://localhost:8003",
         "venueUrl": "/venue.geojson",
+        "identities": [],
         "event": {"name": "Demo", "startDate": "2026-06-01", "endDate": "2026-06-02"},
     }
 

@@ -19,6 +19,7 @@ SETTINGS = IngestSettings(
 )
 PERSONS = SETTINGS.kafka_topic_persons
 LOCATIONS = SETTINGS.kafka_topic_locations
+DELETIONS = SETTINGS.kafka_topic_person_deletions
 NOW = to_timestamp(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
 
 
@@ -76,6 +77,7 @@ class FakeGateway:
         self.calls = 0
         # Like a database constraint the service does not know of: a batch holding this name fails whole.
         self.refused_name: str | None = None
+        self.tombstones: set[str] = set()
 
     def _maybe_fail(self) -> None:
         self.calls += 1
@@ -89,7 +91,11 @@ class FakeGateway:
             raise RefusedBatchError('INVALID_ARGUMENT: the database refuses the batch: violates check "no_mallory"')
         rejections = []
         for index, person in enumerate(persons):
-            if not person.first_name:
+            if person.id in self.tombstones:
+                rejections.append(
+                    persistence_pb2.Rejection(index=index, reason=persistence_pb2.REJECTION_REASON_DELETED_PERSON)
+                )
+            elif not person.first_name:
                 rejections.append(
                     persistence_pb2.Rejection(
                         index=index, reason=persistence_pb2.REJECTION_REASON_INVALID, detail="first_name empty"
@@ -103,13 +109,26 @@ class FakeGateway:
         self._maybe_fail()
         rejections = []
         for index, location in enumerate(locations):
-            if location.person_id not in self.persons:
+            if location.person_id in self.tombstones:
+                rejections.append(
+                    persistence_pb2.Rejection(index=index, reason=persistence_pb2.REJECTION_REASON_DELETED_PERSON)
+                )
+            elif location.person_id not in self.persons:
                 rejections.append(
                     persistence_pb2.Rejection(index=index, reason=persistence_pb2.REJECTION_REASON_UNKNOWN_PERSON)
                 )
             else:
                 self.locations[location.id] = location
         return persistence_pb2.SaveResponse(rejections=rejections)
+
+    def delete_persons(self, person_ids: list[str]) -> persistence_pb2.DeleteResponse:
+        self._maybe_fail()
+        self.tombstones.update(person_ids)
+        gone = [i for i, location in self.locations.items() if location.person_id in person_ids]
+        for location_id in gone:
+            del self.locations[location_id]
+        persons = sum(1 for person_id in person_ids if self.persons.pop(person_id, None) is not None)
+        return persistence_pb2.DeleteResponse(persons_deleted=persons, locations_deleted=len(gone))
 
 
 class FakeDeadLetters:
@@ -143,6 +162,11 @@ def location_message(offset: int, person_id: str) -> tuple[str, FakeMessage]:
         id=str(uuid.uuid4()), person_id=person_id, latitude=37.55, longitude=-122.29, creation_time=NOW
     )
     return location.id, FakeMessage(LOCATIONS, 0, offset, location.SerializeToString())
+
+
+def deletion_message(offset: int, person_id: str) -> FakeMessage:
+    deletion = person_pb2.PersonDeletion(person_id=person_id, requested_at=NOW)
+    return FakeMessage(DELETIONS, 0, offset, deletion.SerializeToString())
 
 
 @pytest.fixture
@@ -330,4 +354,54 @@ def test_transient_failures_never_split_or_dead_letter(parts: Parts) -> None:
     make(parts).step()
 
     assert len(gateway.persons) == 8
+    assert dead.letters == []
+
+
+def test_a_deletion_forgets_the_person_and_drops_what_comes_for_them_later(parts: Parts) -> None:
+    consumer, gateway, dead, _ = parts
+    person_id, person = person_message(0)
+    stored_id, stored = location_message(0, person_id)
+    processor = make(parts)
+    consumer.batches = [[person, stored]]
+    processor.step()
+    assert stored_id in gateway.locations
+
+    # The deletion and a ping still in flight arrive together, then a replay of the creation.
+    _, in_flight = location_message(1, person_id)
+    replayed = FakeMessage(PERSONS, 0, 1, gateway_person(gateway, person_id))
+    consumer.batches = [[deletion_message(0, person_id), in_flight], [replayed]]
+    processor.step()
+    processor.step()
+
+    assert person_id not in gateway.persons
+    assert gateway.locations == {}
+    # Dropped, not dead-lettered (a dead letter would keep the deleted person's coordinates), and not
+    # parked: the commits move past them.
+    assert dead.letters == []
+    assert consumer.committed[(LOCATIONS, 0)] == 2
+    assert consumer.committed[(DELETIONS, 0)] == 1
+    assert consumer.committed[(PERSONS, 0)] == 2
+
+
+def gateway_person(gateway: FakeGateway, person_id: str) -> bytes:
+    return person_pb2.Person(id=person_id, first_name="Ada", last_name="L", company_name="C").SerializeToString()
+
+
+def test_a_deletion_that_is_not_a_person_id_is_dead_lettered(parts: Parts) -> None:
+    consumer, gateway, dead, _ = parts
+    consumer.batches = [[deletion_message(0, "not-a-uuid"), FakeMessage(DELETIONS, 0, 1, b"\xff\xff")]]
+    make(parts).step()
+    assert dead.letters[0].reason == "not a person id: 'not-a-uuid'"
+    assert len(dead.letters) == 2
+    assert gateway.tombstones == set()
+    assert consumer.committed[(DELETIONS, 0)] == 2
+
+
+def test_a_deletion_is_retried_through_transient_failures(parts: Parts) -> None:
+    consumer, gateway, dead, _ = parts
+    person_id = str(uuid.uuid4())
+    gateway.transient_failures = 2
+    consumer.batches = [[deletion_message(0, person_id)]]
+    make(parts).step()
+    assert gateway.tombstones == {person_id}
     assert dead.letters == []

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,12 +17,19 @@ from udaconnect_common.kafka import DeliveryFailed
 class FakePublisher:
     def __init__(self) -> None:
         self.published: list[PersonPublic] = []
+        self.deletions: list[uuid.UUID] = []
         self.failure: DeliveryFailed | None = None
 
     async def publish(self, person: PersonPublic) -> None:
         if self.failure is not None:
             raise self.failure
         self.published.append(person)
+
+    async def publish_deletion(self, person_id: uuid.UUID) -> datetime:
+        if self.failure is not None:
+            raise self.failure
+        self.deletions.append(person_id)
+        return datetime.now(UTC)
 
     async def check(self) -> None:
         if self.failure is not None:
@@ -245,3 +253,21 @@ def test_a_blank_search_lists_everyone(client: TestClient, reader: FakeReader) -
     _seed(reader, 3)
     assert len(client.get("/api/persons", params={"q": "   "}).json()) == 3
     assert reader.searches == []
+
+
+def test_delete_accepts_and_publishes_the_deletion_again_and_again(
+    client: TestClient, publisher: FakePublisher
+) -> None:
+    person_id = uuid.uuid4()
+    for _ in range(2):
+        response = client.delete(f"/api/persons/{person_id}")
+        assert response.status_code == 202
+        assert response.json()["person_id"] == str(person_id)
+    assert publisher.deletions == [person_id, person_id]
+
+
+def test_delete_while_the_broker_is_down_is_a_503(client: TestClient, publisher: FakePublisher) -> None:
+    publisher.failure = DeliveryFailed("broker down")
+    response = client.delete(f"/api/persons/{uuid.uuid4()}")
+    assert response.status_code == 503
+    assert response.headers["retry-after"]

@@ -39,7 +39,11 @@ export interface paths {
         get: operations["get_person_api_persons__person_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Forget a person
+         * @description The person themself or an organizer. Hands the deletion to the message broker and answers 202 once the broker has it; shortly after, the person, every one of their pings and everything computed from them (connections, contacts, in their answers and everyone else's) are gone. A tombstone of the id stays, so a ping still on its way or posted later, or a replayed creation, is dropped instead of bringing them back. Idempotent: deleting again, or an id never stored, is accepted the same way.
+         */
+        delete: operations["delete_person_api_persons__person_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -83,6 +87,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * DeletionAccepted
+         * @description A deletion the write path has accepted: the person and their pings are gone once it is applied.
+         */
+        DeletionAccepted: {
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /**
+             * Requested At
+             * Format: date-time
+             * @description When the deletion was accepted (UTC)
+             */
+            requested_at: string;
+        };
         /**
          * PersonCreate
          * @description Body of ``POST /api/persons``. Unknown fields are an error, not silently dropped.
@@ -357,6 +378,74 @@ export interface operations {
             };
             /** @description Invalid request: the problem's `errors` say which field and why */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_person_api_persons__person_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Whom to forget */
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionAccepted"];
+                };
+            };
+            /** @description No valid bearer token: missing, expired, badly signed, or for another issuer or audience */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but may not do this (an attendee asking for someone else's data) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request: the problem's `errors` say which field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes for this token's subject; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The message broker is unavailable; nothing was accepted. Retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

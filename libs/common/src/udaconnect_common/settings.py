@@ -13,6 +13,7 @@ class CommonSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_persons: str = "udaconnect.persons.v1"
     kafka_topic_locations: str = "udaconnect.locations.v1"
+    kafka_topic_person_deletions: str = "udaconnect.person-deletions.v1"
     kafka_topic_dead_letters: str = "udaconnect.dead-letters.v1"
     log_level: str = "INFO"
 

@@ -6,7 +6,13 @@ import grpc
 
 from udaconnect.v1 import location_pb2, persistence_pb2, persistence_pb2_grpc, person_pb2
 
-Request = TypeVar("Request", persistence_pb2.SavePersonsRequest, persistence_pb2.SaveLocationsRequest)
+Request = TypeVar(
+    "Request",
+    persistence_pb2.SavePersonsRequest,
+    persistence_pb2.SaveLocationsRequest,
+    persistence_pb2.DeletePersonsRequest,
+)
+Response = TypeVar("Response", persistence_pb2.SaveResponse, persistence_pb2.DeleteResponse)
 
 
 class TransientStoreError(Exception):
@@ -39,6 +45,8 @@ class PersistenceGateway(Protocol):
 
     def save_locations(self, locations: list[location_pb2.Location]) -> persistence_pb2.SaveResponse: ...
 
+    def delete_persons(self, person_ids: list[str]) -> persistence_pb2.DeleteResponse: ...
+
 
 class GrpcPersistenceGateway:
     """One channel for the life of the process (gRPC reconnects by itself)."""
@@ -54,14 +62,13 @@ class GrpcPersistenceGateway:
     def save_locations(self, locations: list[location_pb2.Location]) -> persistence_pb2.SaveResponse:
         return self._call(self._stub.SaveLocations, persistence_pb2.SaveLocationsRequest(locations=locations))
 
-    def _call(
-        self,
-        method: "grpc.UnaryUnaryMultiCallable[Request, persistence_pb2.SaveResponse]",
-        request: Request,
-    ) -> persistence_pb2.SaveResponse:
+    def delete_persons(self, person_ids: list[str]) -> persistence_pb2.DeleteResponse:
+        return self._call(self._stub.DeletePersons, persistence_pb2.DeletePersonsRequest(person_ids=person_ids))
+
+    def _call(self, method: "grpc.UnaryUnaryMultiCallable[Request, Response]", request: Request) -> Response:
         try:
             # wait_for_ready: while the service restarts, wait (up to the deadline) instead of failing at once.
-            response: persistence_pb2.SaveResponse = method(request, timeout=self._timeout, wait_for_ready=True)
+            response: Response = method(request, timeout=self._timeout, wait_for_ready=True)
         except grpc.RpcError as error:
             # The batch is only committed once stored or dead-lettered, so a failed call loses nothing.
             # Items the service knows it can never store come back as per-item rejections, not as errors.

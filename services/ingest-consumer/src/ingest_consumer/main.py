@@ -58,13 +58,9 @@ def main() -> None:
     processor = IngestProcessor(
         consumer, gateway, KafkaDeadLetterSink(dead_letter_producer, settings.kafka_topic_dead_letters), settings, stop
     )
-    consumer.subscribe([settings.kafka_topic_persons, settings.kafka_topic_locations], on_revoke=processor.on_revoke)
-    logger.info(
-        "consuming %s and %s as group %s",
-        settings.kafka_topic_persons,
-        settings.kafka_topic_locations,
-        settings.consumer_group_id,
-    )
+    topics = [settings.kafka_topic_persons, settings.kafka_topic_person_deletions, settings.kafka_topic_locations]
+    consumer.subscribe(topics, on_revoke=processor.on_revoke)
+    logger.info("consuming %s as group %s", ", ".join(topics), settings.consumer_group_id)
     try:
         processor.run()
     finally:

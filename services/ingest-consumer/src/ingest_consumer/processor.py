@@ -9,12 +9,16 @@ Guarantees (see docs/reliability.md):
 - a message that can never be stored (undecodable, invalid values, person that never arrives) goes to
   the dead-letter topic with the reason, and the loop moves on: one bad message never stalls it;
 - a batch the store refuses as a whole (a record only the database refuses) is tried a bounded number
-  of times, then halved until the refused records are found: only those are dead-lettered.
+  of times, then halved until the refused records are found: only those are dead-lettered;
+- a person deletion is applied before the locations of its batch; what arrives for a deleted person
+  afterwards (a ping in flight, a replayed creation) is dropped and counted, not dead-lettered: a dead
+  letter would keep the coordinates of someone who asked to be forgotten.
 """
 
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
@@ -34,6 +38,10 @@ STORED = Counter("ingest_stored_total", "Messages stored (or found already store
 DEAD_LETTERED = Counter("ingest_dead_lettered_total", "Messages sent to the dead-letter topic", ["topic"])
 RETRIES = Counter("ingest_transient_failures_total", "Calls that failed transiently and were retried")
 REFUSED = Counter("ingest_refused_batches_total", "Batches (or parts of one) the store refused as a whole")
+DROPPED_DELETED = Counter(
+    "ingest_dropped_for_deleted_person_total", "Messages dropped because their person was deleted", ["topic"]
+)
+DELETED_PERSONS = Counter("ingest_deleted_persons_total", "Person deletions applied")
 PARKED = Gauge("ingest_parked_locations", "Locations waiting for their person to be stored")
 
 T = TypeVar("T")
@@ -115,6 +123,7 @@ class IngestProcessor:
         messages = self._consumer.consume(self._settings.batch_size, self._settings.poll_timeout_seconds)
         persons: list[tuple[Envelope, person_pb2.Person]] = []
         locations: list[tuple[Envelope, location_pb2.Location]] = []
+        deletions: list[tuple[Envelope, uuid.UUID]] = []
         dead: list[DeadLetter] = []
         for message in messages:
             error = message.error()
@@ -137,6 +146,14 @@ class IngestProcessor:
                     dead.append(DeadLetter(envelope, decoded_location))
                 else:
                     locations.append((envelope, decoded_location))
+            elif envelope.topic == self._settings.kafka_topic_person_deletions:
+                deletion = _decode(envelope, person_pb2.PersonDeletion)
+                person_id = _person_id(deletion.person_id) if not isinstance(deletion, str) else None
+                if isinstance(deletion, str) or person_id is None:
+                    why = deletion if isinstance(deletion, str) else f"not a person id: {deletion.person_id!r}"
+                    dead.append(DeadLetter(envelope, why))
+                else:
+                    deletions.append((envelope, person_id))
             else:
                 dead.append(DeadLetter(envelope, f"no handler for topic {envelope.topic}"))
 
@@ -147,11 +164,31 @@ class IngestProcessor:
             dead.extend(DeadLetter(persons[index][0], why) for index, why in refused)
             stored = len(persons) - len(response.rejections) - len(refused)
             STORED.labels(self._settings.kafka_topic_persons).inc(stored)
+        if deletions:
+            self._delete_persons(deletions, dead)
         self._store_locations(locations, dead)
         if dead:
             self._with_retry(lambda: self._send_dead_letters(dead))
         self._commit()
         self._apply_backpressure()
+
+    def _delete_persons(self, deletions: list[tuple[Envelope, uuid.UUID]], dead: list[DeadLetter]) -> None:
+        ids = sorted({str(person_id) for _, person_id in deletions})
+        try:
+            response = self._with_retry(lambda: self._gateway.delete_persons(ids))
+        except RefusedBatchError as exc:
+            # The ids were checked above, so this is a bug of the service: keep the requests for a replay.
+            dead.extend(
+                DeadLetter(envelope, f"deletion refused by the persistence service: {exc}") for envelope, _ in deletions
+            )
+            return
+        DELETED_PERSONS.inc(len(ids))
+        logger.info(
+            "deleted %d person(s): %d person row(s), %d ping(s)",
+            len(ids),
+            response.persons_deleted,
+            response.locations_deleted,
+        )
 
     # -- locations and the parking lot ------------------------------------------------------------
 
@@ -197,11 +234,19 @@ class IngestProcessor:
         unknown_person_ok: bool,
     ) -> list[DeadLetter]:
         letters = []
+        dropped: dict[str, int] = {}
         for rejection in response.rejections:
             if unknown_person_ok and rejection.reason == persistence_pb2.REJECTION_REASON_UNKNOWN_PERSON:
                 continue
+            if rejection.reason == persistence_pb2.REJECTION_REASON_DELETED_PERSON:
+                topic = batch[rejection.index][0].topic
+                dropped[topic] = dropped.get(topic, 0) + 1
+                continue
             reason = persistence_pb2.RejectionReason.Name(rejection.reason)
             letters.append(DeadLetter(batch[rejection.index][0], f"{reason}: {rejection.detail}"))
+        for topic, count in dropped.items():
+            DROPPED_DELETED.labels(topic).inc(count)
+            logger.info("dropped %d message(s) of %s for deleted persons", count, topic)
         return letters
 
     def _send_dead_letters(self, dead: list[DeadLetter]) -> None:
@@ -317,7 +362,7 @@ def _envelope(message: Message) -> Envelope:
     return Envelope(topic, partition, offset, message.key(), message.value())
 
 
-Decodable = TypeVar("Decodable", person_pb2.Person, location_pb2.Location)
+Decodable = TypeVar("Decodable", person_pb2.Person, location_pb2.Location, person_pb2.PersonDeletion)
 
 
 def _decode(envelope: Envelope, message_type: type[Decodable]) -> Decodable | str:
@@ -328,3 +373,10 @@ def _decode(envelope: Envelope, message_type: type[Decodable]) -> Decodable | st
         return message_type.FromString(envelope.value)
     except DecodeError as exc:
         return f"undecodable {message_type.DESCRIPTOR.full_name}: {exc}"
+
+
+def _person_id(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None

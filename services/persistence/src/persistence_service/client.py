@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     location.add_argument("--latitude", type=float, required=True)
     location.add_argument("--longitude", type=float, required=True)
     location.add_argument("--creation-time", type=datetime.fromisoformat, default=None, help="ISO 8601 with offset")
+    delete = commands.add_parser("delete-person", help="forget a person and every ping (what the consumer calls)")
+    delete.add_argument("person_id")
     return parser
 
 
@@ -57,6 +59,12 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
             stub = persistence_pb2_grpc.PersistenceServiceStub(channel)
             now = datetime.now(UTC)
+            if args.command == "delete-person":
+                deleted = stub.DeletePersons(
+                    persistence_pb2.DeletePersonsRequest(person_ids=[args.person_id]), timeout=args.timeout
+                )
+                print(json_format.MessageToJson(deleted, always_print_fields_with_no_presence=True))
+                return 0
             if args.command == "save-person":
                 person = person_pb2.Person(
                     id=args.id or str(new_id()),

@@ -7,6 +7,7 @@ foresee) fails with INVALID_ARGUMENT: the caller splits it to find the records r
 """
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TypeVar
 
@@ -15,7 +16,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from persistence_service.records import InvalidRecord, LocationRecord, PersonRecord, location_record, person_record
-from persistence_service.store import SqlStore, StoreResult
+from persistence_service.store import DeleteResult, SqlStore, StoreResult
 from udaconnect.v1 import location_pb2, persistence_pb2, persistence_pb2_grpc, person_pb2
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,12 @@ class PersistenceServicer(persistence_pb2_grpc.PersistenceServiceServicer):
                 result = self._store.save_persons([record for _, record in indexed])
             except DBAPIError as exc:
                 _abort_for_database_error(context, exc)
+        rejections.extend(
+            _deleted(index, str(record.id), record.id)
+            for index, record in indexed
+            if record.id in result.deleted_person_ids
+        )
+        rejections.sort(key=lambda rejection: rejection.index)
         return persistence_pb2.SaveResponse(
             inserted=result.inserted, already_stored=result.already_stored, rejections=rejections
         )
@@ -97,7 +104,38 @@ class PersistenceServicer(persistence_pb2_grpc.PersistenceServiceServicer):
             for index, record in indexed
             if record.person_id in result.unknown_person_ids
         )
+        rejections.extend(
+            _deleted(index, str(record.id), record.person_id)
+            for index, record in indexed
+            if record.person_id in result.deleted_person_ids
+        )
         rejections.sort(key=lambda rejection: rejection.index)
         return persistence_pb2.SaveResponse(
             inserted=result.inserted, already_stored=result.already_stored, rejections=rejections
         )
+
+    def DeletePersons(  # noqa: N802 - the name is the RPC's
+        self, request: persistence_pb2.DeletePersonsRequest, context: grpc.ServicerContext
+    ) -> persistence_pb2.DeleteResponse:
+        try:
+            ids = [uuid.UUID(person_id) for person_id in request.person_ids]
+        except ValueError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"not a person id: {exc}")
+        result = DeleteResult(persons_deleted=0, locations_deleted=0)
+        if ids:
+            try:
+                result = self._store.delete_persons(ids)
+            except DBAPIError as exc:
+                _abort_for_database_error(context, exc)
+        return persistence_pb2.DeleteResponse(
+            persons_deleted=result.persons_deleted, locations_deleted=result.locations_deleted
+        )
+
+
+def _deleted(index: int, item_id: str, person_id: uuid.UUID) -> persistence_pb2.Rejection:
+    return persistence_pb2.Rejection(
+        index=index,
+        id=item_id,
+        reason=persistence_pb2.REJECTION_REASON_DELETED_PERSON,
+        detail=f"person {person_id} was deleted",
+    )

@@ -18,6 +18,14 @@ class StoreResult:
     already_stored: int
     # Locations not stored because their person is not (yet) in the database.
     unknown_person_ids: set[uuid.UUID] = field(default_factory=set)
+    # Persons, or locations of persons, not stored because the person was deleted (a tombstone).
+    deleted_person_ids: set[uuid.UUID] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    persons_deleted: int
+    locations_deleted: int
 
 
 # One statement per batch: arrays in, unnest, ON CONFLICT DO NOTHING for idempotency.
@@ -36,9 +44,20 @@ _INSERT_PERSONS = text(
     bindparam("created_ats", type_=ARRAY(TIMESTAMP(timezone=True))),
 )
 
-_EXISTING_PERSONS = text("SELECT id FROM person WHERE id = ANY(:ids)").bindparams(
-    bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-)
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_EXISTING_PERSONS = text("SELECT id FROM person WHERE id = ANY(:ids)").bindparams(_IDS)
+_DELETED_PERSONS = text("SELECT id FROM deleted_person WHERE id = ANY(:ids)").bindparams(_IDS)
+
+# Deletion, in one transaction. The person rows are locked first: a batch of their pings being inserted
+# meanwhile either commits before (and its rows are deleted below) or waits and then fails its foreign
+# key, so the consumer retries it and finds the tombstone. The tombstone is written before anything is
+# deleted, so a person or ping arriving at any point after this commits is refused.
+_LOCK_PERSONS = text("SELECT id FROM person WHERE id = ANY(:ids) FOR UPDATE").bindparams(_IDS)
+_ADD_TOMBSTONES = text(
+    "INSERT INTO deleted_person (id) SELECT unnest(CAST(:ids AS uuid[])) ON CONFLICT (id) DO NOTHING"
+).bindparams(_IDS)
+_DELETE_LOCATIONS = text("DELETE FROM location WHERE person_id = ANY(:ids)").bindparams(_IDS)
+_DELETE_PERSONS = text("DELETE FROM person WHERE id = ANY(:ids)").bindparams(_IDS)
 
 # Locations arrive in batches of hundreds: COPY them (psycopg's C row formatting) into a per-connection
 # staging table, then one set-based INSERT. Passing them as array parameters spent most of its time in
@@ -69,8 +88,11 @@ class SqlStore:
         self._engine = engine
 
     def save_persons(self, persons: Sequence[PersonRecord]) -> StoreResult:
-        unique = list({person.id: person for person in persons}.values())
         with self._engine.begin() as connection:
+            deleted = set(connection.execute(_DELETED_PERSONS, {"ids": [p.id for p in persons]}).scalars())
+            unique = list({person.id: person for person in persons if person.id not in deleted}.values())
+            if not unique:
+                return StoreResult(inserted=0, already_stored=0, deleted_person_ids=deleted)
             inserted = connection.execute(
                 _INSERT_PERSONS,
                 {
@@ -81,7 +103,8 @@ class SqlStore:
                     "created_ats": [p.created_at for p in unique],
                 },
             ).all()
-        return StoreResult(inserted=len(inserted), already_stored=len(persons) - len(inserted))
+        storable = sum(1 for person in persons if person.id not in deleted)
+        return StoreResult(inserted=len(inserted), already_stored=storable - len(inserted), deleted_person_ids=deleted)
 
     def save_locations(self, locations: Sequence[LocationRecord]) -> StoreResult:
         with self._engine.begin() as connection:
@@ -91,13 +114,25 @@ class SqlStore:
             # batch (IntegrityError); the caller retries and then sees the person as unknown.
             storable = list({loc.id: loc for loc in locations if loc.person_id in known}.values())
             inserted = self._insert_locations(connection, storable) if storable else 0
-        unknown = {loc.person_id for loc in locations} - known
+            missing = list({loc.person_id for loc in locations} - known)
+            deleted = set(connection.execute(_DELETED_PERSONS, {"ids": missing}).scalars()) if missing else set()
         stored_or_present = sum(1 for loc in locations if loc.person_id in known)
         return StoreResult(
             inserted=inserted,
             already_stored=stored_or_present - inserted,
-            unknown_person_ids=unknown,
+            unknown_person_ids=set(missing) - deleted,
+            deleted_person_ids=deleted,
         )
+
+    def delete_persons(self, person_ids: Sequence[uuid.UUID]) -> DeleteResult:
+        """Forget the persons: their rows, every ping, and a tombstone that refuses what comes later."""
+        ids = list(set(person_ids))
+        with self._engine.begin() as connection:
+            connection.execute(_LOCK_PERSONS, {"ids": ids})
+            connection.execute(_ADD_TOMBSTONES, {"ids": ids})
+            locations = connection.execute(_DELETE_LOCATIONS, {"ids": ids}).rowcount
+            persons = connection.execute(_DELETE_PERSONS, {"ids": ids}).rowcount
+        return DeleteResult(persons_deleted=persons, locations_deleted=locations)
 
     @staticmethod
     def _insert_locations(connection: Connection, locations: Sequence[LocationRecord]) -> int:

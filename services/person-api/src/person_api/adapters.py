@@ -14,9 +14,10 @@ from udaconnect_common.timeconv import to_timestamp
 
 
 class KafkaPersonPublisher:
-    def __init__(self, producer: AsyncKafkaProducer, topic: str) -> None:
+    def __init__(self, producer: AsyncKafkaProducer, topic: str, deletions_topic: str) -> None:
         self._producer = producer
         self._topic = topic
+        self._deletions_topic = deletions_topic
 
     async def publish(self, person: PersonPublic) -> None:
         message = person_pb2.Person(
@@ -27,6 +28,12 @@ class KafkaPersonPublisher:
             created_at=to_timestamp(datetime.now(UTC)),
         )
         await self._producer.send(self._topic, key=str(person.id).encode(), value=message.SerializeToString())
+
+    async def publish_deletion(self, person_id: uuid.UUID) -> datetime:
+        requested_at = datetime.now(UTC)
+        message = person_pb2.PersonDeletion(person_id=str(person_id), requested_at=to_timestamp(requested_at))
+        await self._producer.send(self._deletions_topic, key=str(person_id).encode(), value=message.SerializeToString())
+        return requested_at
 
     async def check(self) -> None:
         await self._producer.check()

@@ -22,7 +22,7 @@ def build_app() -> FastAPI:
         settings.database_url, settings.database_pool_size, settings.database_statement_timeout_ms
     )
     return create_app(
-        KafkaPersonPublisher(producer, settings.kafka_topic_persons),
+        KafkaPersonPublisher(producer, settings.kafka_topic_persons, settings.kafka_topic_person_deletions),
         SqlPersonReader(engine),
         access=access_control_from(settings),
         max_body_bytes=settings.max_body_bytes,

@@ -1,6 +1,7 @@
 """What the person API needs from the outside world. Real adapters in ``adapters``, fakes in the unit tests."""
 
 import uuid
+from datetime import datetime
 from typing import Protocol
 
 from person_api.schemas import PersonPage, PersonPublic
@@ -12,6 +13,9 @@ class PersonPublisher(Protocol):
 
         Raises ``udaconnect_common.kafka.DeliveryFailed`` when it could not be accepted.
         """
+
+    async def publish_deletion(self, person_id: uuid.UUID) -> datetime:
+        """Hand a deletion to the write path (the same guarantees as ``publish``); returns when it was asked."""
 
     async def check(self) -> None:
         """Raise when the write path is unreachable."""

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from person_api.ports import PersonPublisher, PersonReader
-from person_api.schemas import PersonCreate, PersonPublic
+from person_api.schemas import DeletionAccepted, PersonCreate, PersonPublic
 from udaconnect_common.auth import CurrentPrincipal, Writer, require_organizer, require_person
 from udaconnect_common.http import ProblemError, broker_unavailable, problem_responses
 from udaconnect_common.ids import PERSON_ID_NAMESPACE, id_for_idempotency_key, new_id
@@ -122,3 +122,29 @@ async def get_person(
     if person is None:
         raise ProblemError(404, "Not found", f"No person with id {person_id}.")
     return person
+
+
+@router.delete(
+    "/{person_id}",
+    status_code=202,
+    summary="Forget a person",
+    description=(
+        "The person themself or an organizer. Hands the deletion to the message broker and answers 202 once "
+        "the broker has it; shortly after, the person, every one of their pings and everything computed from "
+        "them (connections, contacts, in their answers and everyone else's) are gone. A tombstone of the id "
+        "stays, so a ping still on its way or posted later, or a replayed creation, is dropped instead of "
+        "bringing them back. Idempotent: deleting again, or an id never stored, is accepted the same way."
+    ),
+    responses=problem_responses(422, 429, 503),
+)
+async def delete_person(
+    person_id: Annotated[uuid.UUID, Path(description="Whom to forget")],
+    publisher: PublisherDep,
+    principal: Writer,
+) -> DeletionAccepted:
+    require_person(principal, person_id, "delete themselves")
+    try:
+        requested_at = await publisher.publish_deletion(person_id)
+    except DeliveryFailed as exc:
+        raise broker_unavailable(exc.reason) from exc
+    return DeletionAccepted(person_id=person_id, requested_at=requested_at)

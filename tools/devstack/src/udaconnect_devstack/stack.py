@@ -41,9 +41,10 @@ DEMO_TOKEN_LIFETIME = timedelta(days=7)
 
 TOPIC_PERSONS = "udaconnect.persons.v1"
 TOPIC_LOCATIONS = "udaconnect.locations.v1"
+TOPIC_PERSON_DELETIONS = "udaconnect.person-deletions.v1"
 TOPIC_DEAD_LETTERS = "udaconnect.dead-letters.v1"
 # More than one partition so consumers can scale out; locations are keyed by person (order per person).
-TOPIC_PARTITIONS = {TOPIC_PERSONS: 3, TOPIC_LOCATIONS: 6, TOPIC_DEAD_LETTERS: 1}
+TOPIC_PARTITIONS = {TOPIC_PERSONS: 3, TOPIC_PERSON_DELETIONS: 3, TOPIC_LOCATIONS: 6, TOPIC_DEAD_LETTERS: 1}
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ class LocalStack:
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             "KAFKA_TOPIC_PERSONS": TOPIC_PERSONS,
             "KAFKA_TOPIC_LOCATIONS": TOPIC_LOCATIONS,
+            "KAFKA_TOPIC_PERSON_DELETIONS": TOPIC_PERSON_DELETIONS,
             "KAFKA_TOPIC_DEAD_LETTERS": TOPIC_DEAD_LETTERS,
             "LOG_LEVEL": self.log_level,
         }

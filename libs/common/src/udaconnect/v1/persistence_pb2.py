@@ -26,23 +26,27 @@ from udaconnect.v1 import location_pb2 as udaconnect_dot_v1_dot_location__pb2
 from udaconnect.v1 import person_pb2 as udaconnect_dot_v1_dot_person__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fudaconnect/v1/persistence.proto\x12\rudaconnect.v1\x1a\x1cudaconnect/v1/location.proto\x1a\x1audaconnect/v1/person.proto\"<\n\x12SavePersonsRequest\x12&\n\x07persons\x18\x01 \x03(\x0b\x32\x15.udaconnect.v1.Person\"B\n\x14SaveLocationsRequest\x12*\n\tlocations\x18\x01 \x03(\x0b\x32\x17.udaconnect.v1.Location\"f\n\tRejection\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12.\n\x06reason\x18\x03 \x01(\x0e\x32\x1e.udaconnect.v1.RejectionReason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"f\n\x0cSaveResponse\x12\x10\n\x08inserted\x18\x01 \x01(\x05\x12\x16\n\x0e\x61lready_stored\x18\x02 \x01(\x05\x12,\n\nrejections\x18\x03 \x03(\x0b\x32\x18.udaconnect.v1.Rejection*v\n\x0fRejectionReason\x12 \n\x1cREJECTION_REASON_UNSPECIFIED\x10\x00\x12\x1c\n\x18REJECTION_REASON_INVALID\x10\x01\x12#\n\x1fREJECTION_REASON_UNKNOWN_PERSON\x10\x02\x32\xb6\x01\n\x12PersistenceService\x12M\n\x0bSavePersons\x12!.udaconnect.v1.SavePersonsRequest\x1a\x1b.udaconnect.v1.SaveResponse\x12Q\n\rSaveLocations\x12#.udaconnect.v1.SaveLocationsRequest\x1a\x1b.udaconnect.v1.SaveResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fudaconnect/v1/persistence.proto\x12\rudaconnect.v1\x1a\x1cudaconnect/v1/location.proto\x1a\x1audaconnect/v1/person.proto\"*\n\x14\x44\x65letePersonsRequest\x12\x12\n\nperson_ids\x18\x01 \x03(\t\"D\n\x0e\x44\x65leteResponse\x12\x17\n\x0fpersons_deleted\x18\x01 \x01(\x05\x12\x19\n\x11locations_deleted\x18\x02 \x01(\x05\"<\n\x12SavePersonsRequest\x12&\n\x07persons\x18\x01 \x03(\x0b\x32\x15.udaconnect.v1.Person\"B\n\x14SaveLocationsRequest\x12*\n\tlocations\x18\x01 \x03(\x0b\x32\x17.udaconnect.v1.Location\"f\n\tRejection\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12.\n\x06reason\x18\x03 \x01(\x0e\x32\x1e.udaconnect.v1.RejectionReason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"f\n\x0cSaveResponse\x12\x10\n\x08inserted\x18\x01 \x01(\x05\x12\x16\n\x0e\x61lready_stored\x18\x02 \x01(\x05\x12,\n\nrejections\x18\x03 \x03(\x0b\x32\x18.udaconnect.v1.Rejection*\x9b\x01\n\x0fRejectionReason\x12 \n\x1cREJECTION_REASON_UNSPECIFIED\x10\x00\x12\x1c\n\x18REJECTION_REASON_INVALID\x10\x01\x12#\n\x1fREJECTION_REASON_UNKNOWN_PERSON\x10\x02\x12#\n\x1fREJECTION_REASON_DELETED_PERSON\x10\x03\x32\x8b\x02\n\x12PersistenceService\x12M\n\x0bSavePersons\x12!.udaconnect.v1.SavePersonsRequest\x1a\x1b.udaconnect.v1.SaveResponse\x12Q\n\rSaveLocations\x12#.udaconnect.v1.SaveLocationsRequest\x1a\x1b.udaconnect.v1.SaveResponse\x12S\n\rDeletePersons\x12#.udaconnect.v1.DeletePersonsRequest\x1a\x1d.udaconnect.v1.DeleteResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'udaconnect.v1.persistence_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REJECTIONREASON']._serialized_start=446
-  _globals['_REJECTIONREASON']._serialized_end=564
-  _globals['_SAVEPERSONSREQUEST']._serialized_start=108
-  _globals['_SAVEPERSONSREQUEST']._serialized_end=168
-  _globals['_SAVELOCATIONSREQUEST']._serialized_start=170
-  _globals['_SAVELOCATIONSREQUEST']._serialized_end=236
-  _globals['_REJECTION']._serialized_start=238
-  _globals['_REJECTION']._serialized_end=340
-  _globals['_SAVERESPONSE']._serialized_start=342
-  _globals['_SAVERESPONSE']._serialized_end=444
-  _globals['_PERSISTENCESERVICE']._serialized_start=567
-  _globals['_PERSISTENCESERVICE']._serialized_end=749
+  _globals['_REJECTIONREASON']._serialized_start=561
+  _globals['_REJECTIONREASON']._serialized_end=716
+  _globals['_DELETEPERSONSREQUEST']._serialized_start=108
+  _globals['_DELETEPERSONSREQUEST']._serialized_end=150
+  _globals['_DELETERESPONSE']._serialized_start=152
+  _globals['_DELETERESPONSE']._serialized_end=220
+  _globals['_SAVEPERSONSREQUEST']._serialized_start=222
+  _globals['_SAVEPERSONSREQUEST']._serialized_end=282
+  _globals['_SAVELOCATIONSREQUEST']._serialized_start=284
+  _globals['_SAVELOCATIONSREQUEST']._serialized_end=350
+  _globals['_REJECTION']._serialized_start=352
+  _globals['_REJECTION']._serialized_end=454
+  _globals['_SAVERESPONSE']._serialized_start=456
+  _globals['_SAVERESPONSE']._serialized_end=558
+  _globals['_PERSISTENCESERVICE']._serialized_start=719
+  _globals['_PERSISTENCESERVICE']._serialized_end=986
 # @@protoc_insertion_point(module_scope)

@@ -34,6 +34,8 @@ class _RejectionReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Rejec
     """The location's person is not stored (yet): worth retrying for a while,
     because the person may still be on its way through another topic.
     """
+    REJECTION_REASON_DELETED_PERSON: _RejectionReason.ValueType  # 3
+    """The person was deleted: nothing more is stored for them."""
 
 class RejectionReason(_RejectionReason, metaclass=_RejectionReasonEnumTypeWrapper):
     """Why one item of a batch was not stored. The rest of the batch is stored."""
@@ -45,7 +47,51 @@ REJECTION_REASON_UNKNOWN_PERSON: RejectionReason.ValueType  # 2
 """The location's person is not stored (yet): worth retrying for a while,
 because the person may still be on its way through another topic.
 """
+REJECTION_REASON_DELETED_PERSON: RejectionReason.ValueType  # 3
+"""The person was deleted: nothing more is stored for them."""
 Global___RejectionReason: _TypeAlias = RejectionReason  # noqa: Y015
+
+@_typing.final
+class DeletePersonsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def person_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        person_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person_ids", b"person_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeletePersonsRequest: _TypeAlias = DeletePersonsRequest  # noqa: Y015
+
+@_typing.final
+class DeleteResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSONS_DELETED_FIELD_NUMBER: _builtins.int
+    LOCATIONS_DELETED_FIELD_NUMBER: _builtins.int
+    persons_deleted: _builtins.int
+    locations_deleted: _builtins.int
+    def __init__(
+        self,
+        *,
+        persons_deleted: _builtins.int = ...,
+        locations_deleted: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["locations_deleted", b"locations_deleted", "persons_deleted", b"persons_deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteResponse: _TypeAlias = DeleteResponse  # noqa: Y015
 
 @_typing.final
 class SavePersonsRequest(_message.Message):

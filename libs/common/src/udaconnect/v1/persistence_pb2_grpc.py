@@ -47,6 +47,11 @@ class PersistenceServiceStub:
                 request_serializer=udaconnect_dot_v1_dot_persistence__pb2.SaveLocationsRequest.SerializeToString,
                 response_deserializer=udaconnect_dot_v1_dot_persistence__pb2.SaveResponse.FromString,
                 _registered_method=True)
+        self.DeletePersons = channel.unary_unary(
+                '/udaconnect.v1.PersistenceService/DeletePersons',
+                request_serializer=udaconnect_dot_v1_dot_persistence__pb2.DeletePersonsRequest.SerializeToString,
+                response_deserializer=udaconnect_dot_v1_dot_persistence__pb2.DeleteResponse.FromString,
+                _registered_method=True)
 
 
 class PersistenceServiceServicer:
@@ -67,6 +72,14 @@ class PersistenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeletePersons(self, request, context):
+        """Deletes the persons and all their pings and records a tombstone for each, in one transaction, so that
+        a person or ping arriving for them later is refused (REJECTION_REASON_DELETED_PERSON). Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PersistenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +92,11 @@ def add_PersistenceServiceServicer_to_server(servicer, server):
                     servicer.SaveLocations,
                     request_deserializer=udaconnect_dot_v1_dot_persistence__pb2.SaveLocationsRequest.FromString,
                     response_serializer=udaconnect_dot_v1_dot_persistence__pb2.SaveResponse.SerializeToString,
+            ),
+            'DeletePersons': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePersons,
+                    request_deserializer=udaconnect_dot_v1_dot_persistence__pb2.DeletePersonsRequest.FromString,
+                    response_serializer=udaconnect_dot_v1_dot_persistence__pb2.DeleteResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -138,6 +156,33 @@ class PersistenceService:
             '/udaconnect.v1.PersistenceService/SaveLocations',
             udaconnect_dot_v1_dot_persistence__pb2.SaveLocationsRequest.SerializeToString,
             udaconnect_dot_v1_dot_persistence__pb2.SaveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePersons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/udaconnect.v1.PersistenceService/DeletePersons',
+            udaconnect_dot_v1_dot_persistence__pb2.DeletePersonsRequest.SerializeToString,
+            udaconnect_dot_v1_dot_persistence__pb2.DeleteResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -38,6 +38,10 @@ class PersistenceServiceStub:
     def __new__(cls, channel: _aio.Channel) -> PersistenceServiceAsyncStub: ...
     SavePersons: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.SavePersonsRequest, _persistence_pb2.SaveResponse]
     SaveLocations: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.SaveLocationsRequest, _persistence_pb2.SaveResponse]
+    DeletePersons: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.DeletePersonsRequest, _persistence_pb2.DeleteResponse]
+    """Deletes the persons and all their pings and records a tombstone for each, in one transaction, so that
+    a person or ping arriving for them later is refused (REJECTION_REASON_DELETED_PERSON). Idempotent.
+    """
 
 @_typing.type_check_only
 class PersistenceServiceAsyncStub(PersistenceServiceStub):
@@ -49,6 +53,10 @@ class PersistenceServiceAsyncStub(PersistenceServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     SavePersons: _aio.UnaryUnaryMultiCallable[_persistence_pb2.SavePersonsRequest, _persistence_pb2.SaveResponse]  # type: ignore[assignment]
     SaveLocations: _aio.UnaryUnaryMultiCallable[_persistence_pb2.SaveLocationsRequest, _persistence_pb2.SaveResponse]  # type: ignore[assignment]
+    DeletePersons: _aio.UnaryUnaryMultiCallable[_persistence_pb2.DeletePersonsRequest, _persistence_pb2.DeleteResponse]  # type: ignore[assignment]
+    """Deletes the persons and all their pings and records a tombstone for each, in one transaction, so that
+    a person or ping arriving for them later is refused (REJECTION_REASON_DELETED_PERSON). Idempotent.
+    """
 
 class PersistenceServiceServicer(metaclass=_abc_1.ABCMeta):
     """The persistence service is the only writer to the database. Every RPC takes a
@@ -69,5 +77,15 @@ class PersistenceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _persistence_pb2.SaveLocationsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_persistence_pb2.SaveResponse, _abc.Awaitable[_persistence_pb2.SaveResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeletePersons(
+        self,
+        request: _persistence_pb2.DeletePersonsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.DeleteResponse, _abc.Awaitable[_persistence_pb2.DeleteResponse]]:
+        """Deletes the persons and all their pings and records a tombstone for each, in one transaction, so that
+        a person or ping arriving for them later is refused (REJECTION_REASON_DELETED_PERSON). Idempotent.
+        """
 
 def add_PersistenceServiceServicer_to_server(servicer: PersistenceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
