@@ -17,6 +17,16 @@ function runtimeConfig(): Plugin {
   // The demo conference by default, so `npm run dev` against `make up` opens on days with data.
   // EVENT_NAME="" serves "event": null (the app then defaults to today).
   const eventName = env.EVENT_NAME ?? "UdaConnect demo conference";
+  // IDENTITIES: a JSON array of {name, role, personId, token} to choose from in the header, such as
+  // the running local stack's (its /config.json has them). Unset: none, sign in with a pasted token.
+  let identities: unknown = [];
+  if (env.IDENTITIES) {
+    try {
+      identities = JSON.parse(env.IDENTITIES);
+    } catch (error) {
+      throw new Error(`IDENTITIES is not JSON: ${String(error)}`);
+    }
+  }
   const config = {
     personApiUrl: env.PERSON_API_URL ?? "http://localhost:8001",
     locationApiUrl: env.LOCATION_API_URL ?? "http://localhost:8002",
@@ -29,6 +39,7 @@ function runtimeConfig(): Plugin {
           endDate: env.EVENT_END_DATE ?? "2026-06-02",
         }
       : null,
+    identities,
   };
 
   const middleware: Connect.NextHandleFunction = (
