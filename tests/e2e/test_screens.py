@@ -377,7 +377,23 @@ SCREENS: dict[str, Callable[[str, str], str]] = {
         app_url, person_id, "start=2026-06-01&end=2026-06-01&distance=50"
     ),
     "person-empty": lambda app_url, person_id: _person_url(app_url, person_id, "start=2026-05-01&end=2026-05-02"),
+    "who-are-you": lambda app_url, person_id: app_url,
 }
+
+
+def _open_who_are_you(page: Page) -> None:
+    page.get_by_test_id("identity-toggle").click()
+    expect(page.get_by_role("group", name="Who are you?")).to_be_visible()
+
+
+# What to do on a screen once it has loaded, to reach the state checked and screenshotted.
+AFTER_LOAD: dict[str, Callable[[Page], None]] = {"who-are-you": _open_who_are_you}
+
+
+def _after_load(page: Page, screen: str) -> None:
+    action = AFTER_LOAD.get(screen)
+    if action is not None:
+        action(page)
 
 
 def _settle(page: Page) -> None:
@@ -394,6 +410,7 @@ def test_every_screen_has_no_serious_accessibility_violations(
     page = context.new_page()
     page.goto(SCREENS[screen](app_url, busiest["person"]["id"]))
     _settle(page)
+    _after_load(page, screen)
     page.add_script_tag(path=str(axe_script))
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [
@@ -414,6 +431,7 @@ def test_screenshots_of_every_screen(
     for name, url in SCREENS.items():
         page.goto(url(app_url, busiest["person"]["id"]))
         _settle(page)
+        _after_load(page, name)
         path = output_dir / f"{name}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
         saved.append(path)
