@@ -146,4 +146,31 @@ describe("who are you", () => {
     expect(within(panel).queryByRole("button", { name: "Sign out" })).toBeNull();
     expect(within(panel).queryByRole("button", { name: "Cancel" })).toBeNull();
   });
+
+  it("forgets, and stops polling for, the people the previous identity was waiting for", async () => {
+    const grace = { id: "p9", first_name: "Grace", last_name: "Hopper", company_name: "Compilers" };
+    const backend = fakeFetch(({ method, url }) => {
+      if (method === "POST") return json(grace, { status: 202 });
+      if (url.pathname === "/api/persons/p9") return json({ title: "Not found", status: 404 }, { status: 404 });
+      return json([ada]);
+    });
+    renderWithApp(
+      <Layout>
+        <PeoplePage />
+      </Layout>,
+      { fetch: backend.fetch, config: CONFIG, pollOptions: { initialDelayMs: 5, factor: 1, maxDelayMs: 5, timeoutMs: 5000 } },
+    );
+    fireEvent.change(screen.getByLabelText(/First name/), { target: { value: "Grace" } });
+    fireEvent.change(screen.getByLabelText(/Last name/), { target: { value: "Hopper" } });
+    fireEvent.change(screen.getByLabelText(/Company/), { target: { value: "Compilers" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add person" }));
+    await screen.findByTestId("pending-person");
+
+    fireEvent.click(within(open()).getByRole("button", { name: "Ada Lovelace (attendee)" }));
+    expect(screen.queryByTestId("pending-person")).toBeNull();
+    const polls = () => backend.calls.filter((c) => c.url.pathname === "/api/persons/p9").length;
+    const before = polls();
+    await act(async () => new Promise((resolve) => setTimeout(resolve, 50)));
+    expect(polls()).toBe(before);
+  });
 });
