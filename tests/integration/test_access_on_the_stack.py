@@ -1,6 +1,7 @@
 """Access control on the real services: the keys the stack made, its tokens, the real write path."""
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -52,3 +53,36 @@ def test_without_a_token_every_api_is_401_but_health_answers(stack: LocalStack, 
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert httpx.get(stack.url(service) + "/health", timeout=30).status_code == 200
+
+
+def test_an_attendee_exports_what_is_stored_about_them(stack: LocalStack, person_api: httpx.Client) -> None:
+    me = _person(person_api)
+    mine = {"Authorization": f"Bearer {stack.attendee_token(me)}"}
+    pings = [
+        {
+            "person_id": me,
+            "latitude": 37.78 + i * 1e-5,
+            "longitude": -122.40,
+            "creation_time": f"2026-06-02T10:{i:02d}:00Z",
+        }
+        for i in range(30)
+    ]
+    with httpx.Client(base_url=stack.url("location-api"), headers=mine, timeout=30) as locations:
+        ids = locations.post("/api/locations/batch", json={"locations": pings}).json()["ids"]
+    with httpx.Client(base_url=stack.url("person-api"), headers=mine, timeout=30) as persons:
+
+        def complete_export() -> dict[str, Any] | None:
+            document: dict[str, Any] = persons.get(f"/api/persons/{me}/export").json()
+            return document if len(document["locations"]) == len(pings) else None
+
+        exported = eventually(complete_export)
+        assert exported["person"]["id"] == me
+        assert [ping["id"] for ping in exported["locations"]] == ids
+        assert exported["locations"][3]["latitude"] == pings[3]["latitude"]
+        gpx = persons.get(f"/api/persons/{me}/export", params={"format": "gpx"})
+        assert gpx.status_code == 200
+        assert gpx.text.count("<trkpt ") == 30
+        geojson = persons.get(f"/api/persons/{me}/export", params={"format": "geojson"}).json()
+        assert geojson["features"][0]["geometry"]["coordinates"] == [-122.40, 37.78]
+        someone = _person(person_api)
+        assert persons.get(f"/api/persons/{someone}/export").status_code == 403

@@ -5,6 +5,7 @@ import math
 import psycopg
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from persistence_service.migrate import alembic_config
 from udaconnect_common.cubes import COARSE, FINE, cube_of
@@ -52,6 +53,11 @@ def test_migrations_downgrade_and_upgrade_again_keeping_the_stored_pings(stack: 
     assert "ix_location_space_time" not in indexes
     assert "ix_location_grid_cell_time" not in indexes
 
+    with psycopg.connect(dsn) as connection:
+        assert connection.execute("SELECT to_regclass('deleted_person')").fetchone() == ("deleted_person",)
+    command.downgrade(config, "0004")
+    with psycopg.connect(dsn) as connection:
+        assert connection.execute("SELECT to_regclass('deleted_person')").fetchone() == (None,)
     command.downgrade(config, "0003")
     assert "ix_location_grid_cell_time" in _indexes(dsn)
     with psycopg.connect(dsn) as connection:
@@ -66,4 +72,5 @@ def test_migrations_downgrade_and_upgrade_again_keeping_the_stored_pings(stack: 
     command.upgrade(config, "head")
     with psycopg.connect(dsn) as connection:
         assert connection.execute("SELECT count(*) FROM location").fetchone() == (0,)
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0004",)
+        head = ScriptDirectory.from_config(config).get_current_head()
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (head,)

@@ -71,6 +71,7 @@ ENDPOINTS = {
     ),
     "GET persons": Endpoint("person", "GET", lambda _: "/api/persons"),
     "DELETE person": Endpoint("person", "DELETE", lambda p: f"/api/persons/{p}", allowed=202),
+    "GET export": Endpoint("person", "GET", lambda p: f"/api/persons/{p}/export"),
     "GET person": Endpoint("person", "GET", lambda p: f"/api/persons/{p}"),
     "POST location": Endpoint("location", "POST", lambda _: "/api/locations", _ping, allowed=202),
     "POST batch": Endpoint(

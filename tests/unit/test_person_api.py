@@ -1,14 +1,16 @@
 """The person API's HTTP behaviour, with in-memory fakes for Kafka and the database."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
 from person_api.app import create_app
+from person_api.export import ExportedPing
 from person_api.schemas import PersonPage, PersonPublic
 from tests.tokens import access_control, bearer, organizer_token
 from udaconnect_common.kafka import DeliveryFailed
@@ -40,6 +42,7 @@ class FakeReader:
     def __init__(self) -> None:
         self.persons: dict[uuid.UUID, PersonPublic] = {}
         self.searches: list[str] = []
+        self.pings: dict[uuid.UUID, list[ExportedPing]] = {}
         self.down = False
 
     async def get(self, person_id: uuid.UUID) -> PersonPublic | None:
@@ -58,6 +61,10 @@ class FakeReader:
         if after is not None:
             ordered = [p for p in ordered if (p.last_name, p.first_name, p.id) > after]
         return PersonPage(persons=ordered[:limit], has_more=len(ordered) > limit)
+
+    async def export_pings(self, person_id: uuid.UUID) -> AsyncIterator[ExportedPing]:
+        for ping in self.pings.get(person_id, []):
+            yield ping
 
     async def check(self) -> None:
         return None
@@ -271,3 +278,51 @@ def test_delete_while_the_broker_is_down_is_a_503(client: TestClient, publisher:
     response = client.delete(f"/api/persons/{uuid.uuid4()}")
     assert response.status_code == 503
     assert response.headers["retry-after"]
+
+
+def _exported(reader: FakeReader) -> tuple[PersonPublic, list[ExportedPing]]:
+    person = PersonPublic(id=uuid.uuid4(), first_name="Ada <&>", last_name="Lovelace", company_name="Engines")
+    at = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    pings = [ExportedPing(str(uuid.uuid4()), 37.78 + i * 1e-6, -122.4 - i * 1e-6, at, at) for i in range(1203)]
+    reader.persons[person.id] = person
+    reader.pings[person.id] = pings
+    return person, pings
+
+
+def test_export_as_json_has_the_person_and_every_ping(client: TestClient, reader: FakeReader) -> None:
+    person, pings = _exported(reader)
+    response = client.get(f"/api/persons/{person.id}/export")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == f'attachment; filename="udaconnect-{person.id}.json"'
+    document = response.json()
+    assert document["person"] == person.model_dump(mode="json")
+    assert [p["id"] for p in document["locations"]] == [p.id for p in pings]
+    assert document["locations"][1]["latitude"] == pings[1].latitude
+    assert document["locations"][0]["creation_time"] == "2026-06-01T09:00:00Z"
+
+
+def test_export_as_geojson_puts_longitude_first(client: TestClient, reader: FakeReader) -> None:
+    person, pings = _exported(reader)
+    response = client.get(f"/api/persons/{person.id}/export", params={"format": "geojson"})
+    assert response.headers["content-type"] == "application/geo+json"
+    features = response.json()["features"]
+    assert len(features) == len(pings)
+    assert features[2]["geometry"]["coordinates"] == [pings[2].longitude, pings[2].latitude]
+
+
+def test_export_as_gpx_is_a_track_of_every_ping_with_names_escaped(client: TestClient, reader: FakeReader) -> None:
+    person, pings = _exported(reader)
+    response = client.get(f"/api/persons/{person.id}/export", params={"format": "gpx"})
+    assert response.headers["content-type"].startswith("application/gpx+xml")
+    root = ElementTree.fromstring(response.content)  # noqa: S314 - our own output
+    gpx = "{http://www.topografix.com/GPX/1/1}"
+    assert root.find(f"{gpx}trk/{gpx}name").text == "Ada <&> Lovelace"  # type: ignore[union-attr]
+    points = root.findall(f"{gpx}trk/{gpx}trkseg/{gpx}trkpt")
+    assert len(points) == len(pings)
+    assert (float(points[5].attrib["lat"]), float(points[5].attrib["lon"])) == (pings[5].latitude, pings[5].longitude)
+
+
+def test_export_of_an_unknown_person_is_404_and_a_bad_format_422(client: TestClient, reader: FakeReader) -> None:
+    assert client.get(f"/api/persons/{uuid.uuid4()}/export").status_code == 404
+    person, _ = _exported(reader)
+    assert client.get(f"/api/persons/{person.id}/export", params={"format": "kml"}).status_code == 422

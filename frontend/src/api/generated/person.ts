@@ -49,6 +49,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/persons/{person_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about a person
+         * @description The person themself or an organizer. The person and every one of their pings (position, time, when it was received), as JSON (`format=json`), as a GeoJSON FeatureCollection of points (`format=geojson`, `[longitude, latitude]`) or as a GPX 1.1 track (`format=gpx`), streamed as a download. Nothing else about a person is stored: connections and contacts are computed from the pings on each request.
+         */
+        get: operations["export_person_api_persons__person_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -104,6 +124,11 @@ export interface components {
              */
             requested_at: string;
         };
+        /**
+         * ExportFormat
+         * @enum {string}
+         */
+        ExportFormat: "json" | "geojson" | "gpx";
         /**
          * PersonCreate
          * @description Body of ``POST /api/persons``. Unknown fields are an error, not silently dropped.
@@ -446,6 +471,70 @@ export interface operations {
             };
             /** @description The message broker is unavailable; nothing was accepted. Retry after `Retry-After` seconds */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_person_api_persons__person_id__export_get: {
+        parameters: {
+            query?: {
+                /** @description json (default), geojson or gpx */
+                format?: components["schemas"]["ExportFormat"];
+            };
+            header?: never;
+            path: {
+                /** @description Whose data */
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as a download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": unknown;
+                    "application/gpx+xml": unknown;
+                    "application/json": unknown;
+                };
+            };
+            /** @description No valid bearer token: missing, expired, badly signed, or for another issuer or audience */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is valid but may not do this (an attendee asking for someone else's data) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request: the problem's `errors` say which field and why */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,15 +1,17 @@
 """Real adapters: Kafka for the write path, PostgreSQL (read-only role) for reads."""
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from person_api.export import ExportedPing
 from person_api.schemas import PersonPage, PersonPublic
 from udaconnect.v1 import person_pb2
 from udaconnect_common.kafka import AsyncKafkaProducer
-from udaconnect_common.tables import person_table
+from udaconnect_common.tables import location_table, person_table
 from udaconnect_common.timeconv import to_timestamp
 
 
@@ -38,6 +40,9 @@ class KafkaPersonPublisher:
     async def check(self) -> None:
         await self._producer.check()
 
+
+# Rows fetched from the export's cursor at a time.
+EXPORT_ROWS_PER_FETCH = 2000
 
 _PUBLIC_COLUMNS = (
     person_table.c.id,
@@ -85,6 +90,26 @@ class SqlPersonReader:
             rows = (await connection.execute(query)).all()
         persons = [PersonPublic.model_validate(row._mapping) for row in rows[:limit]]
         return PersonPage(persons=persons, has_more=len(rows) > limit)
+
+    async def export_pings(self, person_id: uuid.UUID) -> AsyncIterator[ExportedPing]:
+        """Every ping of the person in time order, read through a server-side cursor."""
+        coordinate = func.geometry(location_table.c.coordinate)
+        query = (
+            select(
+                location_table.c.id,
+                # Longitude is X, latitude is Y.
+                func.ST_Y(coordinate),
+                func.ST_X(coordinate),
+                location_table.c.creation_time,
+                location_table.c.received_at,
+            )
+            .where(location_table.c.person_id == person_id)
+            .order_by(location_table.c.creation_time, location_table.c.id)
+            .execution_options(yield_per=EXPORT_ROWS_PER_FETCH)
+        )
+        async with self._engine.connect() as connection:
+            async for row in await connection.stream(query):
+                yield ExportedPing(str(row[0]), row[1], row[2], row[3], row[4])
 
     async def check(self) -> None:
         async with self._engine.connect() as connection:

@@ -1,9 +1,11 @@
 """What the person API needs from the outside world. Real adapters in ``adapters``, fakes in the unit tests."""
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Protocol
 
+from person_api.export import ExportedPing
 from person_api.schemas import PersonPage, PersonPublic
 
 
@@ -29,6 +31,10 @@ class PersonReader(Protocol):
     ) -> PersonPage:
         """Persons ordered by (last_name, first_name, id), strictly after the given sort key; with ``search``,
         only those whose first, last or company name contains it, case-insensitively."""
+        ...
+
+    def export_pings(self, person_id: uuid.UUID) -> AsyncIterator[ExportedPing]:
+        """Every ping of the person, in time order, as they are read."""
         ...
 
     async def check(self) -> None:

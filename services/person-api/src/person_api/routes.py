@@ -1,10 +1,13 @@
 """``/api/persons``: thin HTTP entry points that validate, then call the publisher or the reader."""
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
+from person_api.export import MEDIA_TYPES, ExportFormat, export_document
 from person_api.ports import PersonPublisher, PersonReader
 from person_api.schemas import DeletionAccepted, PersonCreate, PersonPublic
 from udaconnect_common.auth import CurrentPrincipal, Writer, require_organizer, require_person
@@ -148,3 +151,43 @@ async def delete_person(
     except DeliveryFailed as exc:
         raise broker_unavailable(exc.reason) from exc
     return DeletionAccepted(person_id=person_id, requested_at=requested_at)
+
+
+@router.get(
+    "/{person_id}/export",
+    summary="Everything stored about a person",
+    description=(
+        "The person themself or an organizer. The person and every one of their pings (position, time, "
+        "when it was received), as JSON (`format=json`), as a GeoJSON FeatureCollection of points "
+        "(`format=geojson`, `[longitude, latitude]`) or as a GPX 1.1 track (`format=gpx`), streamed as a "
+        "download. Nothing else about a person is stored: connections and contacts are computed from the "
+        "pings on each request."
+    ),
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The export, as a download",
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+        },
+        **problem_responses(404, 422),
+    },
+)
+async def export_person(
+    person_id: Annotated[uuid.UUID, Path(description="Whose data")],
+    reader: ReaderDep,
+    principal: CurrentPrincipal,
+    export_format: Annotated[
+        ExportFormat, Query(alias="format", description="json (default), geojson or gpx")
+    ] = ExportFormat.JSON,
+) -> StreamingResponse:
+    require_person(principal, person_id, "export their own data")
+    person = await reader.get(person_id)
+    if person is None:
+        raise ProblemError(404, "Not found", f"No person with id {person_id}.")
+    document = export_document(person, reader.export_pings(person_id), export_format, datetime.now(UTC))
+    filename = f"udaconnect-{person_id}.{export_format.value}"
+    return StreamingResponse(
+        document,
+        media_type=MEDIA_TYPES[export_format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
