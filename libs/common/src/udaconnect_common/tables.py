@@ -52,7 +52,8 @@ location_table = Table(
         Geography(geometry_type="POINT", srid=4326, spatial_index=False),
         nullable=False,
     ),
-    Column("creation_time", DateTime(timezone=True), nullable=False),
+    # Part of the key: the table is partitioned by day of creation_time (migration 0006).
+    Column("creation_time", DateTime(timezone=True), primary_key=True),
     Column("received_at", DateTime(timezone=True)),
     Column(
         "space_time",

@@ -4,6 +4,7 @@ import logging
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import grpc
@@ -85,6 +86,43 @@ class DatabaseWatch:
                 serving = reachable
 
 
+class Retention:
+    """Drops the day partitions of pings older than ``days``, at start and then every ``interval`` seconds."""
+
+    def __init__(self, store: SqlStore, days: int, interval: float) -> None:
+        self._store = store
+        self._days = days
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def run_once(self) -> list[str]:
+        horizon = datetime.now(UTC) - timedelta(days=self._days)
+        dropped = self._store.drop_days_before(horizon)
+        if dropped:
+            logger.info(
+                "retention: dropped %d day(s) of pings before %s: %s", len(dropped), horizon, ", ".join(dropped)
+            )
+        return dropped
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.run_once()
+            except DBAPIError as exc:
+                # The database is away: the next round tries again; nothing is lost by waiting.
+                logger.warning("retention: could not drop expired days: %s", exc.orig)
+            if self._stopped.wait(self._interval):
+                return
+
+
 def main() -> None:
     settings = PersistenceSettings()
     configure_logging(settings.log_level)
@@ -95,10 +133,14 @@ def main() -> None:
         # Replace connections broken by a database restart instead of failing the next RPC with them.
         pool_pre_ping=True,
     )
-    server, health_servicer, port = build_server(settings, SqlStore(engine))
+    store = SqlStore(engine)
+    server, health_servicer, port = build_server(settings, store)
     server.start()
     watch = DatabaseWatch(engine, health_servicer, settings.database_watch_seconds)
     watch.start()
+    retention = Retention(store, settings.location_retention_days, settings.retention_check_seconds)
+    if settings.location_retention_days > 0:
+        retention.start()
     logger.info("persistence service listening on %s:%d", settings.grpc_host, port)
 
     stopped = threading.Event()
@@ -116,5 +158,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     server.wait_for_termination()
     watch.stop()
+    if settings.location_retention_days > 0:
+        retention.stop()
     engine.dispose()
     logger.info("persistence service stopped%s", "" if stopped.is_set() else " unexpectedly")

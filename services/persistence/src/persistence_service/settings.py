@@ -12,3 +12,7 @@ class PersistenceSettings(CommonSettings):
     shutdown_grace_seconds: float = 10.0
     # How often the database's reachability is checked for the gRPC health service.
     database_watch_seconds: float = 5.0
+    # Pings older than this many days are dropped, a day partition at a time (0: kept for ever).
+    location_retention_days: int = 0
+    # How often expired days are looked for.
+    retention_check_seconds: float = 3600.0

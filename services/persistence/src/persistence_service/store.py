@@ -3,11 +3,12 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 import psycopg
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
-from sqlalchemy.types import Text
+from sqlalchemy.types import Date, Text
 
 from persistence_service.records import LocationRecord, PersonRecord
 
@@ -75,17 +76,37 @@ _COPY_STAGING = (
 )
 _STAGING_TYPES = ["uuid", "uuid", "float8", "float8", "timestamptz", "timestamptz"]
 # ST_MakePoint(x, y): longitude is X, latitude is Y.
+# The table is partitioned by day (migration 0006), so its key is (id, creation_time). An id is still stored
+# once: a ping whose id is stored within a day of its time is already there. That covers a client that
+# retries a request with the same Idempotency-Key and no creation_time, which the API stamps with the time
+# it received each attempt. The search is the key's index, in the partitions of those days only.
 _INSERT_FROM_STAGING = """
     INSERT INTO location (id, person_id, coordinate, creation_time, received_at)
     SELECT id, person_id, ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)::geography, creation_time, received_at
-    FROM incoming_location
-    ON CONFLICT (id) DO NOTHING
+    FROM incoming_location AS incoming
+    WHERE NOT EXISTS (
+        SELECT FROM location AS stored
+        WHERE stored.id = incoming.id
+          AND stored.creation_time BETWEEN incoming.creation_time - interval '1 day'
+                                       AND incoming.creation_time + interval '1 day'
+    )
+    ON CONFLICT (id, creation_time) DO NOTHING
 """
+_ENSURE_PARTITION = text("SELECT ensure_location_partition(:day)").bindparams(bindparam("day", type_=Date))
+_DROP_PARTITIONS = text("SELECT drop_location_partitions_before(:horizon)").bindparams(
+    bindparam("horizon", type_=TIMESTAMP(timezone=True))
+)
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
 
 
 class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Days whose partition this process has made sure of (forgotten when retention drops some).
+        self._days_ready: set[date] = set()
 
     def save_persons(self, persons: Sequence[PersonRecord]) -> StoreResult:
         with self._engine.begin() as connection:
@@ -106,7 +127,23 @@ class SqlStore:
         storable = sum(1 for person in persons if person.id not in deleted)
         return StoreResult(inserted=len(inserted), already_stored=storable - len(inserted), deleted_person_ids=deleted)
 
+    def ensure_days(self, days: set[date]) -> None:
+        """Create the partitions of ``days`` that do not exist yet, each in a short transaction of its own:
+        the DDL locks the table, which must not last as long as a batch's insert."""
+        for day in sorted(days - self._days_ready):
+            with self._engine.begin() as connection:
+                connection.execute(_ENSURE_PARTITION, {"day": day})
+            self._days_ready.add(day)
+
+    def drop_days_before(self, horizon: datetime) -> list[str]:
+        """Drop every day partition that ended by ``horizon``: retention, one DROP TABLE per day."""
+        with self._engine.begin() as connection:
+            dropped = list(connection.execute(_DROP_PARTITIONS, {"horizon": horizon}).scalars())
+        self._days_ready.clear()
+        return dropped
+
     def save_locations(self, locations: Sequence[LocationRecord]) -> StoreResult:
+        self.ensure_days({utc_day(location.creation_time) for location in locations})
         with self._engine.begin() as connection:
             wanted = list({location.person_id for location in locations})
             known = set(connection.execute(_EXISTING_PERSONS, {"ids": wanted}).scalars())
