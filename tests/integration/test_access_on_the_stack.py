@@ -1,6 +1,7 @@
 """Access control on the real services: the keys the stack made, its tokens, the real write path."""
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -86,3 +87,21 @@ def test_an_attendee_exports_what_is_stored_about_them(stack: LocalStack, person
         assert geojson["features"][0]["geometry"]["coordinates"] == [-122.40, 37.78]
         someone = _person(person_api)
         assert persons.get(f"/api/persons/{someone}/export").status_code == 403
+
+
+def test_the_logs_hold_neither_tokens_nor_coordinates(stack: LocalStack, person_api: httpx.Client) -> None:
+    me = _person(person_api)
+    token = stack.attendee_token(me)
+    # Digits no other test posts, so that finding them in a log can only mean this ping.
+    ping = {"person_id": me, "latitude": 37.7812345, "longitude": -122.4054321, "creation_time": "2026-06-03T08:00:00Z"}
+    with httpx.Client(base_url=stack.url("location-api"), timeout=30) as locations:
+        mine = {"Authorization": f"Bearer {token}"}
+        ping_id = locations.post("/api/locations", json=ping, headers=mine).json()["id"]
+        eventually(lambda: locations.get(f"/api/locations/{ping_id}", headers=mine).status_code == 200 or None)
+        # Refusals too: an invalid token and a foreign ping.
+        locations.post("/api/locations", json=ping, headers={"Authorization": f"Bearer {token}x"})
+        locations.post("/api/locations", json={**ping, "person_id": str(uuid.uuid4())}, headers=mine)
+    logs = "\n".join(path.read_text(errors="replace") for path in Path(stack.logs_dir).glob("*.log"))
+    assert logs  # the services do log
+    for secret in (token, token.split(".")[2], stack.organizer_token().split(".")[1][:40], "7812345", "4054321"):
+        assert secret not in logs

@@ -180,9 +180,12 @@ def static_key(public_key_pem: bytes) -> KeyLookup:
     return lambda _token: key
 
 
-def jwks_keys(jwks_url: str, cache_seconds: int = 300) -> KeyLookup:
-    """The provider's published keys, fetched on first use and cached (a new ``kid`` refetches them)."""
-    client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5)
+def jwks_keys(jwks_url: str, cache_seconds: float = 300, refetch_cooldown_seconds: float = 30) -> KeyLookup:
+    """The provider's published keys, fetched on first use and cached. A ``kid`` not among them refetches
+    them (a rotated key), at most once per cooldown: tokens with made-up key ids cannot hammer the provider."""
+    client = jwt.PyJWKClient(
+        jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5, cooldown_duration=refetch_cooldown_seconds
+    )
 
     def key_for(token: str) -> Any:
         try:
@@ -339,8 +342,9 @@ def mint_token(
     lifetime: timedelta = timedelta(hours=12),
     now: datetime | None = None,
     extra_claims: Mapping[str, Any] | None = None,
+    key_id: str | None = None,
 ) -> str:
-    """A token signed with a local key, as an identity provider would issue it."""
+    """A token signed with a local key, as an identity provider would issue it (``key_id``: its ``kid``)."""
     issued = now or datetime.now(UTC)
     claims = {
         "iss": issuer,
@@ -351,4 +355,5 @@ def mint_token(
         "exp": issued + lifetime,
         **(extra_claims or {}),
     }
-    return jwt.encode(claims, private_key_pem, algorithm=LOCAL_ALGORITHM)
+    headers = {"kid": key_id} if key_id else None
+    return jwt.encode(claims, private_key_pem, algorithm=LOCAL_ALGORITHM, headers=headers)
