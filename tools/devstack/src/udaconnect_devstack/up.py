@@ -135,7 +135,10 @@ def print_urls(stack: LocalStack) -> None:
     identities = stack.demo_identities()
     for identity in identities:
         # For scripts and curl: T=$(cat .run/auth/organizer.token)
-        (stack.run_dir / "auth" / f"{identity['role']}.token").write_text(f"{identity['token']}\n")
+        token_file = stack.run_dir / "auth" / f"{identity['role']}.token"
+        token_file.touch(mode=0o600)  # a credential: its owner's only
+        token_file.chmod(0o600)
+        token_file.write_text(f"{identity['token']}\n")
     lines = [
         "",
         "UdaConnect is running. Ctrl-C stops everything (data is kept).",
