@@ -13,6 +13,8 @@ import { collectPages, nextCursor, PagingError, type CollectedPages, type Page }
 
 export type Person = PersonComponents["schemas"]["PersonPublic"];
 export type PersonCreate = PersonComponents["schemas"]["PersonCreate"];
+export type ExportFormat = PersonComponents["schemas"]["ExportFormat"];
+export type DeletionAccepted = PersonComponents["schemas"]["DeletionAccepted"];
 export type Contact = ConnectionComponents["schemas"]["Contact"];
 export type ConnectionFeature = ConnectionComponents["schemas"]["ConnectionFeature"];
 export type LocationFeature = LocationComponents["schemas"]["LocationFeature"];
@@ -123,6 +125,55 @@ export async function createPerson(api: ApiClients, body: PersonCreate, idempote
   const { data } = await settle(api, "person", () =>
     api.person.POST("/api/persons", { body, headers: { "Idempotency-Key": idempotencyKey } }),
   );
+  return data;
+}
+
+/** The file name an export is saved as: the server's (Content-Disposition), else `udaconnect-<id>.<format>`. */
+export function exportFilename(contentDisposition: string | null, personId: string, format: ExportFormat): string {
+  const fallback = `udaconnect-${personId}.${format}`;
+  if (!contentDisposition) return fallback;
+  let name: string | undefined;
+  const extended = /filename\*\s*=\s*utf-8''([^;]+)/i.exec(contentDisposition);
+  if (extended?.[1]) {
+    try {
+      name = decodeURIComponent(extended[1].trim());
+    } catch {
+      name = undefined;
+    }
+  }
+  if (!name) {
+    const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/.exec(contentDisposition);
+    name = plain?.[1]?.replace(/\\(.)/g, "$1") ?? plain?.[2];
+  }
+  // Only a plain file name: no folders, no control characters.
+  const safe = name
+    ?.split(/[/\\]/)
+    .pop()
+    ?.replace(/[\u0000-\u001f\u007f]/g, "")
+    .trim();
+  return safe && safe !== "." && safe !== ".." ? safe : fallback;
+}
+
+export interface PersonExport {
+  blob: Blob;
+  filename: string;
+}
+
+/** Everything stored about a person, as a file to save (the bearer token is sent, as on every call). */
+export async function exportPerson(api: ApiClients, id: string, format: ExportFormat, signal?: AbortSignal): Promise<PersonExport> {
+  const { data, response } = await settle(api, "person", () =>
+    api.person.GET("/api/persons/{person_id}/export", {
+      params: { path: { person_id: id }, query: { format } },
+      parseAs: "blob",
+      signal,
+    }),
+  );
+  return { blob: data, filename: exportFilename(response.headers.get("Content-Disposition"), id, format) };
+}
+
+/** Asks to forget a person and every ping of theirs: 202, applied shortly after (GET then answers 404). */
+export async function deletePerson(api: ApiClients, id: string): Promise<DeletionAccepted> {
+  const { data } = await settle(api, "person", () => api.person.DELETE("/api/persons/{person_id}", { params: { path: { person_id: id } } }));
   return data;
 }
 
