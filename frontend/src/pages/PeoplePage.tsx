@@ -1,12 +1,13 @@
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link, useLocation, useSearchParams } from "react-router";
 import { useAppServices } from "../api/context";
 import { peopleQueryOptions } from "../api/queries";
 import { AddPersonForm } from "../components/AddPersonForm";
 import { Avatar } from "../components/Avatar";
 import { PendingPeople } from "../components/PendingPeople";
 import { EmptyState, ErrorMessage, Loading, SkeletonRows } from "../components/StatusViews";
+import { isDeletedNotice } from "../lib/deletedNotice";
 import { fullName } from "../lib/people";
 import { useDebounced } from "../lib/useDebounced";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
@@ -16,8 +17,20 @@ const SEARCH_DEBOUNCE_MS = 300;
 export function PeoplePage() {
   const { config } = useAppServices();
   useDocumentTitle("People");
+  const { state } = useLocation();
+  const deleted = isDeletedNotice(state) ? state.deleted : null;
   return (
     <div className="page">
+      {deleted && (
+        <div className="deleted-notice" role="status" data-testid="deleted-notice">
+          <p className="deleted-notice__title">
+            Deleted: {deleted.name} and every ping of theirs are gone; this cannot be undone.
+          </p>
+          {deleted.self && (
+            <p>You deleted yourself. You are still signed in as {deleted.signedInAs}, and can still see the list of people.</p>
+          )}
+        </div>
+      )}
       <div className="page__header">
         <h1>People</h1>
         <p className="page__lede">

@@ -21,6 +21,7 @@ import { Avatar } from "../components/Avatar";
 import { ConnectionsTable } from "../components/ConnectionsTable";
 import { ContactsTable, formatDistance } from "../components/ContactsTable";
 import { QueryControls } from "../components/QueryControls";
+import { mayActFor, PersonData } from "../components/PersonData";
 import { EmptyState, ErrorMessage, Loading, SkeletonRows } from "../components/StatusViews";
 import { Timeline } from "../components/Timeline";
 import { describeRange, type PersonQuery, type PersonQueryInput, type PersonQueryResult } from "../lib/dates";
@@ -45,7 +46,7 @@ export default function PersonPage({ id, input, result, defaults, onQueryChange 
   const name = person.data ? fullName(person.data) : undefined;
   useDocumentTitle(name ?? "Person");
   const displayName = name ?? "This person";
-  const { session } = useSession();
+  const { session, sessionKey } = useSession();
   const ownId = session?.role === "attendee" ? session.personId : null;
 
   const breadcrumb = (
@@ -87,6 +88,7 @@ export default function PersonPage({ id, input, result, defaults, onQueryChange 
       ) : (
         <p className="notice">Fix the values above to see whom {name ?? "this person"} met.</p>
       )}
+      {person.data && session && mayActFor(session, id) && <PersonData key={`${id}|${sessionKey}`} person={person.data} session={session} />}
     </div>
   );
 }
