@@ -72,7 +72,8 @@ BEGIN
           AND (to_date(substr(child.relname, 11), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= horizon
         ORDER BY child.relname
     LOOP
-        EXECUTE 'DROP TABLE ' || quote_ident(part);
+        -- IF EXISTS: another persistence replica may have dropped it a moment ago.
+        EXECUTE 'DROP TABLE IF EXISTS ' || quote_ident(part);
         RETURN NEXT part;
     END LOOP;
     -- Only pings that never had a day partition are deleted row by row: a handful.
