@@ -10,6 +10,8 @@ import os
 import re
 import signal
 import time
+import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -367,6 +369,60 @@ def test_the_chosen_identity_survives_a_reload_but_not_a_new_tab(
     refusal.get_by_role("button", name="Choose who you are").click()
     page.get_by_role("group", name="Who are you?").get_by_role("button", name="Organizer").click()
     expect(page.get_by_test_id("people-list").get_by_role("link").first).to_be_visible()
+
+
+def _wait_for_status(url: str, headers: dict[str, str], status: int, timeout: float = 30.0) -> None:
+    """Reads ``url`` until it answers ``status``: writes and deletions are applied asynchronously."""
+    deadline = time.monotonic() + timeout
+    while (answer := httpx.get(url, headers=headers).status_code) != status:
+        assert time.monotonic() < deadline, f"{url} still answers {answer}, not {status}"
+        time.sleep(0.2)
+
+
+def test_an_organizer_downloads_a_persons_data_and_deletes_them(
+    page: Page, app_url: str, demo_stack: LocalStack, organizer: dict[str, str], output_dir: Path, tmp_path: Path
+) -> None:
+    # A throwaway person, never one of the demo conference's (other tests read those).
+    created = (
+        httpx.post(
+            f"{demo_stack.url('person-api')}/api/persons",
+            json={"first_name": "Dora", "last_name": "Deleted-E2E", "company_name": "Ephemeral Ltd"},
+            headers={**organizer, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        .raise_for_status()
+        .json()
+    )
+    person_url = f"{demo_stack.url('person-api')}/api/persons/{created['id']}"
+    _wait_for_status(person_url, organizer, 200)
+
+    page.goto(_person_url(app_url, created["id"]))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dora Deleted-E2E")
+    data = page.get_by_role("region", name="Data of Dora Deleted-E2E")
+    with page.expect_download() as download_info:
+        data.get_by_role("button", name="Download GPX").click()
+    download = download_info.value
+    assert download.suggested_filename == f"udaconnect-{created['id']}.gpx"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    root = ET.parse(saved).getroot()  # noqa: S314 - our own service's output
+    assert root.tag.rsplit("}", 1)[-1] == "gpx", root.tag
+    expect(data.get_by_role("status")).to_contain_text("Saved")
+
+    data.get_by_role("button", name="Delete Dora Deleted-E2E and all their data").click()
+    confirm = data.get_by_role("group", name=re.compile("cannot be undone"))
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    page.screenshot(path=str(output_dir / "person-delete-confirm-1280.png"), full_page=True)
+    confirm.get_by_role("button", name="Yes, delete Dora Deleted-E2E").click()
+    # Accepted, then read back until gone: the people list, saying so.
+    expect(page.get_by_test_id("deleted-notice")).to_contain_text("Deleted: Dora Deleted-E2E", timeout=20_000)
+    expect(page).to_have_url(re.compile(r"/$"))
+    assert httpx.get(person_url, headers=organizer).status_code == 404
+    export = httpx.get(f"{person_url}/export", params={"format": "json"}, headers=organizer)
+    assert export.status_code == 404
+    found = httpx.get(
+        f"{demo_stack.url('person-api')}/api/persons", params={"q": "Deleted-E2E"}, headers=organizer
+    ).json()
+    assert found == []
 
 
 SCREENS: dict[str, Callable[[str, str], str]] = {
