@@ -250,7 +250,7 @@ def create_api(
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-            expose_headers=["Location", "Link", "Retry-After"],
+            expose_headers=["Location", "Link", "Retry-After", "Content-Disposition"],
         )
     return app
 
