@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from confluent_kafka import KafkaError, KafkaException
@@ -187,10 +187,17 @@ class KafkaBroker(ChildServer):
         libs_dir: Path,
         log4j_config: Path,
         heap: str = "512m",
+        *,
+        node_id: int = _NODE_ID,
+        voters: Mapping[int, int] | None = None,
     ) -> None:
+        """``voters``: node id -> controller port of every node of a cluster (:class:`KafkaCluster`); by
+        default this node alone."""
         self.home = home.absolute()
         self.port = port
         self.controller_port = controller_port
+        self.node_id = node_id
+        self.voters = dict(voters) if voters else {node_id: controller_port}
         self.libs_dir = libs_dir.absolute()
         self.log4j_config = log4j_config.absolute()
         self.heap = heap
@@ -214,6 +221,13 @@ class KafkaBroker(ChildServer):
 
     def start(self, timeout: float = 90.0) -> None:
         """Write the config, format storage on first use, start the JVM and wait for the broker."""
+        started = time.monotonic()
+        cluster_id = self.launch()
+        self.wait_ready(timeout, cluster_id, started)
+
+    def launch(self) -> str:
+        """Everything :meth:`start` does but the wait (a cluster's nodes must all run before any is ready);
+        the cluster id."""
         if self.is_running():
             raise InfrastructureError(f"Kafka on port {self.port} is already running (pid {self.pid})")
         if not _has_kafka_jar(self.libs_dir):
@@ -230,8 +244,11 @@ class KafkaBroker(ChildServer):
         cluster_id = self._format_storage(java)
 
         argv = [*self._jvm(java), "kafka.Kafka", str(self.config_path)]
-        started = time.monotonic()
         self._proc = spawn(argv, log_path=self.log_path, cwd=self.home)
+        return cluster_id
+
+    def wait_ready(self, timeout: float, cluster_id: str, started: float) -> None:
+        assert self._proc is not None
         try:
             self._wait_ready(timeout, cluster_id)
         except BaseException:
@@ -253,7 +270,13 @@ class KafkaBroker(ChildServer):
 
     # -- topics ------------------------------------------------------------------------------------
 
-    def create_topics(self, topics: Mapping[str, int], replication_factor: int = 1, timeout: float = 30) -> None:
+    def create_topics(
+        self,
+        topics: Mapping[str, int],
+        replication_factor: int = 1,
+        timeout: float = 30,
+        config: Mapping[str, str] | None = None,
+    ) -> None:
         """Create topics (name -> partitions) unless they exist; wait until every partition has a leader.
 
         An existing topic with a different partition count is an error: silently using it would
@@ -267,7 +290,9 @@ class KafkaBroker(ChildServer):
         deadline = time.monotonic() + timeout
         with self.admin_client() as admin:
             new_topics = [
-                NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)
+                NewTopic(
+                    name, num_partitions=partitions, replication_factor=replication_factor, config=dict(config or {})
+                )
                 for name, partitions in topics.items()
             ]
             futures = admin.create_topics(new_topics, operation_timeout=timeout, request_timeout=timeout)
@@ -302,11 +327,16 @@ class KafkaBroker(ChildServer):
         ]
 
     def _write_config(self) -> None:
+        # Internal topics are replicated across the cluster, up to 3 (a single node: 1).
+        replicas = str(min(3, len(self.voters)))
+        in_sync = str(min(2, len(self.voters)))
         settings: dict[str, str] = {
             "process.roles": "broker,controller",
-            "node.id": str(_NODE_ID),
+            "node.id": str(self.node_id),
             # Static quorum: works with a plain `format` (no --standalone) on Kafka 3.9 and 4.x.
-            "controller.quorum.voters": f"{_NODE_ID}@{_HOST}:{self.controller_port}",
+            "controller.quorum.voters": ",".join(
+                f"{node}@{_HOST}:{port}" for node, port in sorted(self.voters.items())
+            ),
             "listeners": f"PLAINTEXT://{_HOST}:{self.port},CONTROLLER://{_HOST}:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://{_HOST}:{self.port}",
             "controller.listener.names": "CONTROLLER",
@@ -315,16 +345,16 @@ class KafkaBroker(ChildServer):
             "log.dirs": str(self.data_dir),
             "num.partitions": "3",
             "auto.create.topics.enable": "false",  # the project creates its topics explicitly
-            "default.replication.factor": "1",
-            "min.insync.replicas": "1",
+            "default.replication.factor": replicas,
+            "min.insync.replicas": in_sync,
             # Internal topics default to RF 3 (and min ISR 2), which a single broker can never satisfy.
-            "offsets.topic.replication.factor": "1",
+            "offsets.topic.replication.factor": replicas,
             # 50 partitions by default: the first consumer-group join would wait for all of them.
             "offsets.topic.num.partitions": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": in_sync,
+            "share.coordinator.state.topic.replication.factor": replicas,
+            "share.coordinator.state.topic.min.isr": in_sync,
             # Consumers in tests should get partitions at once, not after the default 3s delay.
             "group.initial.rebalance.delay.ms": "0",
             # After a crash (kill()) the restarted controller refuses the broker's new registration
@@ -395,9 +425,9 @@ class KafkaBroker(ChildServer):
                             f"({metadata.cluster_id}), not ours ({cluster_id}); "
                             f"log {self.log_path}:\n{log_tail(self.log_path)}"
                         )
-                    if _NODE_ID in metadata.brokers:
+                    if self.node_id in metadata.brokers:
                         return
-                    last_error = InfrastructureError(f"broker {_NODE_ID} not in metadata: {metadata.brokers}")
+                    last_error = InfrastructureError(f"broker {self.node_id} not in metadata: {metadata.brokers}")
                 except KafkaException as exc:
                     # Expected while the broker is still unfenced/starting; kept for the timeout message.
                     last_error = exc
@@ -459,3 +489,78 @@ class KafkaBroker(ChildServer):
         except Exception:
             # The startup error matters more; this one is logged, not silently dropped.
             log.exception("could not kill Kafka after a failed start")
+
+
+class KafkaCluster:
+    """Several combined broker+controller KRaft nodes from the same jars, one controller quorum: for the
+    tests that lose a broker. Topics get a replication factor of 3 (at most the node count) and
+    ``min.insync.replicas`` 2, as in production."""
+
+    def __init__(
+        self, home: Path, ports: Sequence[tuple[int, int]], libs_dir: Path, log4j_config: Path, heap: str = "384m"
+    ) -> None:
+        """``ports``: (broker port, controller port) of each node."""
+        voters = {node: controller for node, (_, controller) in enumerate(ports, start=1)}
+        self.home = home.absolute()
+        self.nodes = [
+            KafkaBroker(
+                self.home / f"node-{node}",
+                port,
+                controller,
+                libs_dir,
+                log4j_config,
+                heap,
+                node_id=node,
+                voters=voters,
+            )
+            for node, (port, controller) in enumerate(ports, start=1)
+        ]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.bootstrap_servers for node in self.nodes)
+
+    @property
+    def replication_factor(self) -> int:
+        return min(3, len(self.nodes))
+
+    @property
+    def pid(self) -> int | None:
+        return self.nodes[0].pid
+
+    def is_running(self) -> bool:
+        return any(node.is_running() for node in self.nodes)
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Every node shares one cluster id; all are launched before any is waited for, since a controller
+        quorum elects a leader only once a majority runs."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        cluster_file = self.home / "cluster.id"
+        if not cluster_file.is_file():
+            cluster_file.write_text(_new_cluster_id() + "\n", encoding="ascii")
+        for node in self.nodes:
+            node.home.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cluster_file, node.home / "cluster.id")
+        started = time.monotonic()
+        cluster_ids = [node.launch() for node in self.nodes]
+        for node, cluster_id in zip(self.nodes, cluster_ids, strict=True):
+            node.wait_ready(timeout, cluster_id, started)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        for node in self.nodes:
+            node.stop(timeout)
+
+    def create_topics(
+        self,
+        topics: Mapping[str, int],
+        replication_factor: int | None = None,
+        timeout: float = 60,
+        config: Mapping[str, str] | None = None,
+    ) -> None:
+        in_sync = {"min.insync.replicas": str(min(2, self.replication_factor))}
+        self.nodes[0].create_topics(
+            topics, replication_factor or self.replication_factor, timeout, {**in_sync, **(config or {})}
+        )
+
+    def admin_client(self) -> AdminClient:
+        return AdminClient({"bootstrap.servers": self.bootstrap_servers})

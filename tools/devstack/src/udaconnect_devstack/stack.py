@@ -22,7 +22,7 @@ from udaconnect_demo.floor_plan import floor_plan_geojson
 from udaconnect_devstack._process import run_checked
 from udaconnect_devstack.errors import InfrastructureError
 from udaconnect_devstack.frontend import FrontendConfig, ensure_built
-from udaconnect_devstack.kafka import KafkaBroker, ensure_kafka_libs
+from udaconnect_devstack.kafka import KafkaBroker, KafkaCluster, ensure_kafka_libs
 from udaconnect_devstack.ports import free_ports
 from udaconnect_devstack.postgres import PostgresServer
 from udaconnect_devstack.services import ServiceProcess, grpc_ready, http_ready, venv_script
@@ -82,9 +82,12 @@ class LocalStack:
         log_level: str = "INFO",
         service_env: Mapping[str, Mapping[str, str]] | None = None,
         frontend: bool = False,
+        kafka_brokers: int = 1,
     ) -> None:
         """``service_env``: extra environment per service name (tests shorten timeouts with it).
-        ``frontend``: also build (when its sources changed) and serve the web front end."""
+        ``frontend``: also build (when its sources changed) and serve the web front end.
+        ``kafka_brokers``: more than one runs a KRaft cluster of that many nodes, topics replicated 3 times
+        with ``min.insync.replicas`` 2 (the scale-out tests)."""
         self.run_dir = run_dir.absolute()
         self.with_frontend = frontend
         self.service_env = {name: dict(env) for name, env in (service_env or {}).items()}
@@ -95,13 +98,24 @@ class LocalStack:
             self.run_dir / "postgres" / "data", ports.postgres, log_path=self.logs_dir / "postgres.log"
         )
         kafka_dir = REPO_ROOT / "infra" / "kafka"
-        self.kafka = KafkaBroker(
-            self.run_dir / "kafka",
-            ports.kafka,
-            ports.kafka_controller,
-            libs_dir=kafka_dir / "libs",
-            log4j_config=kafka_dir / "log4j2.properties",
-        )
+        self.kafka: KafkaBroker | KafkaCluster
+        if kafka_brokers == 1:
+            self.kafka = KafkaBroker(
+                self.run_dir / "kafka",
+                ports.kafka,
+                ports.kafka_controller,
+                libs_dir=kafka_dir / "libs",
+                log4j_config=kafka_dir / "log4j2.properties",
+            )
+        else:
+            extra = free_ports(2 * (kafka_brokers - 1))
+            node_ports = [(ports.kafka, ports.kafka_controller), *zip(extra[::2], extra[1::2], strict=True)]
+            self.kafka = KafkaCluster(
+                self.run_dir / "kafka-cluster",
+                node_ports,
+                libs_dir=kafka_dir / "libs",
+                log4j_config=kafka_dir / "log4j2.properties",
+            )
         self.services: dict[str, ServiceProcess] = {}
 
     # -- connection details ------------------------------------------------------------------------
