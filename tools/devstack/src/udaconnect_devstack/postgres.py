@@ -193,6 +193,32 @@ class PostgresServer(ChildServer):
         self._proc = None
         return status
 
+    def start_standby(self, data_dir: Path, port: int, timeout: float = 120.0) -> "PostgresServer":
+        """A streaming replica of this running server: a base backup into ``data_dir`` with the standby's
+        settings written (``pg_basebackup -R``), then started as a hot standby that serves reads."""
+        run_as = Account.lookup(_SUPERUSER) if os.geteuid() == 0 else None
+        standby = PostgresServer(
+            data_dir, port, self.host, self.superuser_password, log_path=data_dir.parent / f"standby-{port}.log"
+        )
+        standby._prepare_data_dir(run_as)
+        if not (standby.data_dir / "PG_VERSION").exists():
+            bindir = find_postgres_bindir(self._cluster_major())
+            argv = [
+                str(bindir / "pg_basebackup"),
+                *("-h", self.host, "-p", str(self.port), "-U", _SUPERUSER),
+                *("-D", str(standby.data_dir)),
+                "--write-recovery-conf",
+                "--wal-method=stream",
+                "--checkpoint=fast",
+            ]
+            # The password by environment, never on the command line.
+            env = {**os.environ, "PGPASSWORD": self.superuser_password}
+            run_checked(
+                argv, what="pg_basebackup", cwd=standby.data_dir.parent, run_as=run_as, env=env, timeout=timeout
+            )
+        standby.start(timeout)
+        return standby
+
     # -- connection strings ------------------------------------------------------------------------
 
     def dsn(self, user: str, password: str, database: str) -> str:
