@@ -1,5 +1,6 @@
 """Deleting a person on the real system: while their pings are still flowing, and for good."""
 
+import re
 import threading
 import time
 import uuid
@@ -120,3 +121,16 @@ def test_a_replayed_creation_does_not_bring_a_deleted_person_back(
     assert replay.json()["id"] == person_id
     eventually(lambda: _dropped_for_deleted(stack, TOPIC_PERSONS) > dropped_before or None)
     assert _count(db, "SELECT count(*) FROM person WHERE id = %s", person_id) == 0
+
+
+def test_the_consumer_reports_its_lag_batches_and_calls(stack: LocalStack, person_api: httpx.Client) -> None:
+    create_person(person_api, "Metrics")
+
+    def reported() -> str | None:
+        text = httpx.get(f"http://127.0.0.1:{stack.ports.consumer_metrics}/metrics", timeout=10).text
+        # A partition's lag is known once the consumer has a position in it: the person's partition has one.
+        lag = re.search(r'ingest_consumer_lag\{partition="\d+",topic="udaconnect\.persons\.v1"\} \d', text)
+        return text if lag and "ingest_batch_size_count" in text else None
+
+    metrics = eventually(reported, timeout=30)
+    assert 'ingest_persistence_call_seconds_count{method="SavePersons"}' in metrics

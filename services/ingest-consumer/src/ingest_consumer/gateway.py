@@ -4,6 +4,7 @@ from typing import Protocol, TypeVar
 
 import grpc
 
+from ingest_consumer.metrics import timed_call
 from udaconnect.v1 import location_pb2, persistence_pb2, persistence_pb2_grpc, person_pb2
 
 Request = TypeVar(
@@ -68,7 +69,8 @@ class GrpcPersistenceGateway:
     def _call(self, method: "grpc.UnaryUnaryMultiCallable[Request, Response]", request: Request) -> Response:
         try:
             # wait_for_ready: while the service restarts, wait (up to the deadline) instead of failing at once.
-            response: Response = method(request, timeout=self._timeout, wait_for_ready=True)
+            with timed_call(type(request).__name__.removesuffix("Request")):
+                response: Response = method(request, timeout=self._timeout, wait_for_ready=True)
         except grpc.RpcError as error:
             # The batch is only committed once stored or dead-lettered, so a failed call loses nothing.
             # Items the service knows it can never store come back as per-item rejections, not as errors.

@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from confluent_kafka import Consumer, Producer
@@ -10,6 +11,7 @@ from prometheus_client import start_http_server
 
 from ingest_consumer.dead_letters import KafkaDeadLetterSink
 from ingest_consumer.gateway import GrpcPersistenceGateway
+from ingest_consumer.metrics import STATISTICS_INTERVAL_MS, record_statistics
 from ingest_consumer.processor import IngestProcessor
 from ingest_consumer.settings import IngestSettings
 from udaconnect_common.kafka import reliable_producer_config
@@ -32,7 +34,7 @@ def main() -> None:
 
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    consumer_config: dict[str, str | int | bool] = {
+    consumer_config: dict[str, str | int | bool | Callable[[str], None]] = {
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "group.id": settings.consumer_group_id,
         "client.id": "ingest-consumer",
@@ -47,6 +49,9 @@ def main() -> None:
         # memory. A few batches ahead is all the next poll needs.
         "queued.max.messages.kbytes": settings.prefetch_kbytes,
         "fetch.max.bytes": settings.prefetch_kbytes * 1024,
+        # The lag per partition, for /metrics.
+        "statistics.interval.ms": STATISTICS_INTERVAL_MS,
+        "stats_cb": record_statistics,
     }
     if settings.consumer_instance_id:
         consumer_config["group.instance.id"] = settings.consumer_instance_id

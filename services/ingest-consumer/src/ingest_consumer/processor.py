@@ -29,6 +29,7 @@ from prometheus_client import Counter, Gauge
 
 from ingest_consumer.dead_letters import DeadLetter, DeadLetterFailed, DeadLetterSink, Envelope
 from ingest_consumer.gateway import PersistenceGateway, RefusedBatchError, TransientStoreError
+from ingest_consumer.metrics import BATCH_SIZE
 from ingest_consumer.settings import IngestSettings
 from udaconnect.v1 import location_pb2, persistence_pb2, person_pb2
 
@@ -121,6 +122,8 @@ class IngestProcessor:
 
     def step(self) -> None:
         messages = self._consumer.consume(self._settings.batch_size, self._settings.poll_timeout_seconds)
+        if messages:
+            BATCH_SIZE.observe(len(messages))
         persons: list[tuple[Envelope, person_pb2.Person]] = []
         locations: list[tuple[Envelope, location_pb2.Location]] = []
         deletions: list[tuple[Envelope, uuid.UUID]] = []
