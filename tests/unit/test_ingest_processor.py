@@ -42,6 +42,9 @@ class FakeMessage:
     def key(self) -> bytes:
         return b"key"
 
+    def headers(self) -> None:
+        return None
+
     def value(self) -> bytes | None:
         return self._value
 

@@ -30,6 +30,7 @@ from udaconnect_common.geojson import register_schemas
 from udaconnect_common.paging import InvalidCursor
 from udaconnect_common.problems import ProblemError as ProblemError
 from udaconnect_common.settings import ApiSettings
+from udaconnect_common.tracing import instrument_app
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +243,7 @@ def create_api(
     install_problem_handlers(app)
     install_health_routes(app, readiness_checks)
     install_metrics(app)
+    instrument_app(app)
     register_schemas(app, extra_schemas)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     if cors_origins:

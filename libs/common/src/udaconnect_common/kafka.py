@@ -7,10 +7,13 @@ with acks=all, and :meth:`AsyncKafkaProducer.send` resolves only from librdkafka
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from opentelemetry.trace import SpanKind
+
+from udaconnect_common.tracing import message_headers, tracer
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +98,20 @@ class AsyncKafkaProducer:
             if outcome.report(error):
                 loop.call_soon_threadsafe(_settle, delivered, outcome.first_error)
 
-        header_list: list[tuple[str, str | bytes | None]] | None = list(headers.items()) if headers else None
+        with tracer.start_as_current_span(f"{topic} publish", kind=SpanKind.PRODUCER):
+            # The trace context travels in the headers, for the consumer's span to link to.
+            header_list: list[tuple[str, str | bytes | None]] = [*(headers or {}).items(), *message_headers()]
+            self._produce_all(topic, messages, header_list or None, on_delivery, outcome)
+            await delivered
+
+    def _produce_all(
+        self,
+        topic: str,
+        messages: Sequence[tuple[bytes, bytes]],
+        header_list: list[tuple[str, str | bytes | None]] | None,
+        on_delivery: Callable[[KafkaError | None, Message], None],
+        outcome: "_BatchOutcome",
+    ) -> None:
         for key, value in messages:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=header_list, on_delivery=on_delivery)
@@ -108,7 +124,6 @@ class AsyncKafkaProducer:
                     raise DeliveryFailed(f"producer queue full: {exc}") from exc
                 error = exc.args[0]
                 raise DeliveryFailed(str(error), retriable=error.retriable()) from exc
-        await delivered
 
     def broker_count(self, timeout: float) -> int:
         """How many brokers the cluster metadata lists (0 when unreachable). Blocking: call in a thread."""

@@ -21,6 +21,8 @@ class Envelope:
     offset: int
     key: bytes | None
     value: bytes | None
+    # The message's headers (the trace context among them).
+    headers: tuple[tuple[str, bytes | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from ingest_consumer.processor import IngestProcessor
 from ingest_consumer.settings import IngestSettings
 from udaconnect_common.kafka import reliable_producer_config
 from udaconnect_common.logs import configure_logging
+from udaconnect_common.tracing import configure_tracing, instrument_grpc_client
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 def main() -> None:
     settings = IngestSettings()
     configure_logging(settings.log_level)
+    configure_tracing("ingest-consumer")
+    instrument_grpc_client()
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -32,6 +32,7 @@ from ingest_consumer.gateway import PersistenceGateway, RefusedBatchError, Trans
 from ingest_consumer.metrics import BATCH_SIZE
 from ingest_consumer.settings import IngestSettings
 from udaconnect.v1 import location_pb2, persistence_pb2, person_pb2
+from udaconnect_common.tracing import consumer_batch_span
 
 logger = logging.getLogger(__name__)
 
@@ -162,13 +163,15 @@ class IngestProcessor:
 
         # Persons first: a person and its first pings often arrive in the same batch.
         if persons:
-            response, refused = self._save_isolating([p for _, p in persons], self._gateway.save_persons)
+            with consumer_batch_span(self._settings.kafka_topic_persons, [e.headers for e, _ in persons]):
+                response, refused = self._save_isolating([p for _, p in persons], self._gateway.save_persons)
             dead.extend(self._rejected(persons, response, unknown_person_ok=False))
             dead.extend(DeadLetter(persons[index][0], why) for index, why in refused)
             stored = len(persons) - len(response.rejections) - len(refused)
             STORED.labels(self._settings.kafka_topic_persons).inc(stored)
         if deletions:
-            self._delete_persons(deletions, dead)
+            with consumer_batch_span(self._settings.kafka_topic_person_deletions, [e.headers for e, _ in deletions]):
+                self._delete_persons(deletions, dead)
         self._store_locations(locations, dead)
         if dead:
             self._with_retry(lambda: self._send_dead_letters(dead))
@@ -201,7 +204,8 @@ class IngestProcessor:
         batch = [(p.envelope, p.location) for p in due] + fresh
         if not batch:
             return
-        response, refused = self._save_isolating([loc for _, loc in batch], self._gateway.save_locations)
+        with consumer_batch_span(self._settings.kafka_topic_locations, [e.headers for e, _ in batch]):
+            response, refused = self._save_isolating([loc for _, loc in batch], self._gateway.save_locations)
         dead.extend(self._rejected(batch, response, unknown_person_ok=True))
         # A refused location is not "unknown person": below it leaves the parking lot, for the dead letters.
         dead.extend(DeadLetter(batch[index][0], why) for index, why in refused)
@@ -362,7 +366,10 @@ def _envelope(message: Message) -> Envelope:
     offset = message.offset()
     if topic is None or partition is None or offset is None:
         raise ValueError("not a consumed message: topic, partition or offset missing")
-    return Envelope(topic, partition, offset, message.key(), message.value())
+    raw = message.headers() or ()
+    pairs = raw.items() if isinstance(raw, dict) else raw
+    headers = tuple((name, value.encode() if isinstance(value, str) else value) for name, value in pairs)
+    return Envelope(topic, partition, offset, message.key(), message.value(), headers)
 
 
 Decodable = TypeVar("Decodable", person_pb2.Person, location_pb2.Location, person_pb2.PersonDeletion)

@@ -10,17 +10,20 @@ from udaconnect_common.db import create_read_engine
 from udaconnect_common.http import serve
 from udaconnect_common.kafka import AsyncKafkaProducer, reliable_producer_config
 from udaconnect_common.logs import configure_logging
+from udaconnect_common.tracing import configure_tracing, instrument_engine
 
 
 def build_app() -> FastAPI:
     settings = LocationApiSettings()
     configure_logging(settings.log_level)
+    configure_tracing("location-api")
     producer = AsyncKafkaProducer(
         reliable_producer_config(settings.kafka_bootstrap_servers, "location-api", settings.kafka_delivery_timeout_ms)
     )
     engine = create_read_engine(
         settings.database_url, settings.database_pool_size, settings.database_statement_timeout_ms
     )
+    instrument_engine(engine)
     return create_app(
         KafkaLocationPublisher(producer, settings.kafka_topic_locations),
         SqlLocationReader(engine),

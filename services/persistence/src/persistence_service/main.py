@@ -18,6 +18,7 @@ from persistence_service.settings import PersistenceSettings
 from persistence_service.store import SqlStore
 from udaconnect.v1 import persistence_pb2, persistence_pb2_grpc
 from udaconnect_common.logs import configure_logging
+from udaconnect_common.tracing import configure_tracing, instrument_engine, instrument_grpc_server
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,9 @@ class Retention:
 def main() -> None:
     settings = PersistenceSettings()
     configure_logging(settings.log_level)
+    configure_tracing("persistence-service")
+    # Before the server is built: the interceptor is installed into servers made afterwards.
+    instrument_grpc_server()
     engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -133,6 +137,7 @@ def main() -> None:
         # Replace connections broken by a database restart instead of failing the next RPC with them.
         pool_pre_ping=True,
     )
+    instrument_engine(engine)
     store = SqlStore(engine)
     server, health_servicer, port = build_server(settings, store)
     server.start()
