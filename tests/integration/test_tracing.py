@@ -1,6 +1,7 @@
 """One POST's trace through every hop: HTTP → Kafka → consumer → gRPC → SQL, on a stack of its own whose
 services export their spans over OTLP/HTTP to a receiver in this test, which keeps them in memory."""
 
+import json
 import shutil
 import tempfile
 import threading
@@ -78,7 +79,7 @@ def traced() -> Iterator[tuple[LocalStack, Receiver]]:
     run_dir = Path(tempfile.mkdtemp(prefix="udaconnect-traced-"))
     run_dir.chmod(0o711)
     # Exported within a fifth of a second rather than the default five.
-    otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "200", "LOG_FORMAT": "json"}
     services = ("person-api", "location-api", "connection-api", "ingest-consumer", "persistence-service")
     system = LocalStack(run_dir, StackPorts.free(), service_env={name: otel for name in services})
     try:
@@ -148,3 +149,39 @@ def test_one_post_is_followed_from_the_api_to_the_database(traced: tuple[LocalSt
     assert any("INSERT" in span.name for span in sql), [span.name for span in sql]
     # The health probes the stack polls are not traced.
     assert not any("/health" in span.name for span in receiver.spans)
+
+
+def test_a_log_line_names_the_trace_it_was_written_in(traced: tuple[LocalStack, Receiver]) -> None:
+    stack, receiver = traced
+    with httpx.Client(base_url=stack.url("person-api"), headers=stack.organizer_headers(), timeout=30) as api:
+        person_id = api.post(
+            "/api/persons", json={"first_name": "Log", "last_name": "Line", "company_name": "C"}
+        ).json()["id"]
+        eventually(lambda: api.get(f"/api/persons/{person_id}").status_code == 200 or None)
+        assert api.delete(f"/api/persons/{person_id}").status_code == 202
+        eventually(lambda: api.get(f"/api/persons/{person_id}").status_code == 404 or None)
+    log_file = Path(stack.logs_dir) / "ingest-consumer.log"
+
+    def deletion_line() -> dict[str, str] | None:
+        for raw in log_file.read_text(errors="replace").splitlines():
+            if raw.startswith("{") and "deleted 1 person" in raw:
+                line: dict[str, str] = json.loads(raw)
+                return line
+        return None
+
+    line = eventually(deletion_line)
+    assert line["level"] == "INFO"
+    assert line["logger"] == "ingest_consumer.processor"
+    # The consumer's span for that deletion batch is in the same trace.
+    assert eventually(
+        lambda: next(
+            (
+                span
+                for span in receiver.spans
+                if span.service == "ingest-consumer"
+                and span.trace_id.hex() == line["trace_id"]
+                and "person-deletions" in span.name
+            ),
+            None,
+        )
+    )

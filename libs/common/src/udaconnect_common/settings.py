@@ -16,6 +16,8 @@ class CommonSettings(BaseSettings):
     kafka_topic_person_deletions: str = "udaconnect.person-deletions.v1"
     kafka_topic_dead_letters: str = "udaconnect.dead-letters.v1"
     log_level: str = "INFO"
+    # "text" for a terminal, "json" (one object a line, with the trace id) for a log collector.
+    log_format: str = "text"
 
 
 class ApiSettings(CommonSettings):

@@ -16,7 +16,7 @@ from udaconnect_common.tracing import configure_tracing, instrument_engine
 
 def build_app() -> FastAPI:
     settings = ConnectionApiSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     configure_tracing("connection-api")
     engine = create_read_engine(
         settings.database_url, settings.database_pool_size, settings.database_statement_timeout_ms

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 def main() -> None:
     settings = IngestSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     configure_tracing("ingest-consumer")
     instrument_grpc_client()
     stop = threading.Event()

@@ -126,7 +126,7 @@ class Retention:
 
 def main() -> None:
     settings = PersistenceSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     configure_tracing("persistence-service")
     # Before the server is built: the interceptor is installed into servers made afterwards.
     instrument_grpc_server()

@@ -17,5 +17,5 @@ def alembic_config(database_url: str) -> Config:
 
 def main() -> None:
     settings = PersistenceSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     command.upgrade(alembic_config(settings.database_url), "head")

@@ -15,7 +15,7 @@ from udaconnect_common.tracing import configure_tracing, instrument_engine
 
 def build_app() -> FastAPI:
     settings = PersonApiSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     configure_tracing("person-api")
     producer = AsyncKafkaProducer(
         reliable_producer_config(settings.kafka_bootstrap_servers, "person-api", settings.kafka_delivery_timeout_ms)
