@@ -2,7 +2,6 @@
 
 import functools
 import uuid
-from datetime import timedelta
 
 from udaconnect_common.auth import (
     ATTENDEE,
@@ -42,6 +41,3 @@ def attendee_token(person_id: uuid.UUID, **options: object) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-ORGANIZER_LIFETIME = timedelta(hours=1)

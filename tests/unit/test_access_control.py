@@ -126,7 +126,6 @@ def _call(clients: dict[str, TestClient], name: str, about: uuid.UUID, headers: 
     return status
 
 
-_, OTHER_PUBLIC_KEY = generate_signing_key()
 FOREIGN_PRIVATE_KEY, _ = generate_signing_key()
 REFUSED_TOKENS = {
     "no token": {},
