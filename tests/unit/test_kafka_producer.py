@@ -6,8 +6,10 @@ Success paths (every message acknowledged) run against a real broker in the inte
 import asyncio
 import socket
 import time
+import uuid
 
 import pytest
+from prometheus_client import REGISTRY
 
 from udaconnect_common.kafka import AsyncKafkaProducer, DeliveryFailed, _BatchOutcome
 
@@ -53,6 +55,36 @@ def test_a_full_local_queue_fails_the_batch_at_once() -> None:
         assert time.monotonic() - started < 5
     finally:
         producer.close(timeout=0.5)
+
+
+def _count(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_unacknowledged_messages_are_counted_as_failed_by_error() -> None:
+    topic = f"metrics-{uuid.uuid4().hex}"  # its own series: other tests' messages do not count
+    producer = _producer()
+    try:
+        with pytest.raises(DeliveryFailed):
+            asyncio.run(producer.send_all(topic, [(b"k", b"one"), (b"k", b"two")]))
+    finally:
+        producer.close(timeout=1)
+    assert _count("kafka_producer_failed_total", topic=topic, error="_MSG_TIMED_OUT") == 2
+    assert _count("kafka_producer_acknowledged_total", topic=topic) == 0
+    assert _count("kafka_producer_ack_seconds_count", topic=topic) == 0
+
+
+def test_messages_a_full_queue_refused_are_counted_as_failed() -> None:
+    topic = f"metrics-{uuid.uuid4().hex}"
+    producer = _producer(**{"queue.buffering.max.messages": 2, "message.timeout.ms": 300})
+    try:
+        with pytest.raises(DeliveryFailed):
+            asyncio.run(producer.send_all(topic, [(b"k", b"%d" % i) for i in range(5)]))
+        # The two queued time out later; their reports come in before close returns.
+    finally:
+        producer.close(timeout=2)
+    assert _count("kafka_producer_failed_total", topic=topic, error="_QUEUE_FULL") == 3
+    assert _count("kafka_producer_failed_total", topic=topic, error="_MSG_TIMED_OUT") == 2
 
 
 def test_batch_outcome_settles_on_the_last_report_with_the_first_error() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from opentelemetry.trace import SpanKind
+from prometheus_client import Counter, Histogram
 
 from udaconnect_common.tracing import message_headers, tracer
 
@@ -23,6 +24,22 @@ DLQ_ORIGINAL_TOPIC = "dlq.original.topic"
 DLQ_ORIGINAL_PARTITION = "dlq.original.partition"
 DLQ_ORIGINAL_OFFSET = "dlq.original.offset"
 DLQ_FAILED_AT = "dlq.failed.at"
+
+# On the APIs' /metrics (the default registry). Per message, not per request: a batch POST is many.
+PRODUCER_ACKNOWLEDGED = Counter(
+    "kafka_producer_acknowledged_total", "Messages the broker acknowledged (acks=all)", ["topic"]
+)
+# error: librdkafka's name for it (_MSG_TIMED_OUT, _QUEUE_FULL, ...), what an operator searches for.
+PRODUCER_FAILED = Counter(
+    "kafka_producer_failed_total", "Messages not acknowledged: their requests were answered 503", ["topic", "error"]
+)
+# Acknowledged messages only: a failed one's figure is the delivery timeout, which says nothing of the broker.
+PRODUCER_ACK_SECONDS = Histogram(
+    "kafka_producer_ack_seconds",
+    "From produce() to the broker's acknowledgement (librdkafka's delivery report)",
+    ["topic"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 
 
 def reliable_producer_config(bootstrap_servers: str, client_id: str, delivery_timeout_ms: int) -> dict[str, Any]:
@@ -92,9 +109,17 @@ class AsyncKafkaProducer:
         loop = asyncio.get_running_loop()
         delivered: asyncio.Future[None] = loop.create_future()
         outcome = _BatchOutcome(len(messages))
+        acknowledged, ack_seconds = PRODUCER_ACKNOWLEDGED.labels(topic), PRODUCER_ACK_SECONDS.labels(topic)
 
-        def on_delivery(error: KafkaError | None, _message: Message) -> None:
+        def on_delivery(error: KafkaError | None, message: Message) -> None:
             # Called on the poller thread; the last report hands the outcome to the event loop.
+            if error is None:
+                acknowledged.inc()
+                latency = message.latency()
+                if latency is not None:
+                    ack_seconds.observe(latency)
+            else:
+                PRODUCER_FAILED.labels(topic, error.name()).inc()
             if outcome.report(error):
                 loop.call_soon_threadsafe(_settle, delivered, outcome.first_error)
 
@@ -112,13 +137,16 @@ class AsyncKafkaProducer:
         on_delivery: Callable[[KafkaError | None, Message], None],
         outcome: "_BatchOutcome",
     ) -> None:
-        for key, value in messages:
+        for produced, (key, value) in enumerate(messages):
             try:
                 self._producer.produce(topic, value=value, key=key, headers=header_list, on_delivery=on_delivery)
             except (BufferError, KafkaException) as exc:
                 # What was produced may still be delivered, but the caller is told the batch failed: the
                 # APIs answer 503 and the client retries under the same ids, which the store deduplicates.
                 outcome.abandon()
+                # The messages never handed to librdkafka get no delivery report: counted here.
+                kind = "_QUEUE_FULL" if isinstance(exc, BufferError) else exc.args[0].name()
+                PRODUCER_FAILED.labels(topic, kind).inc(len(messages) - produced)
                 if isinstance(exc, BufferError):
                     # The local queue is full: the broker is slow or away. Back-pressure, not a server bug.
                     raise DeliveryFailed(f"producer queue full: {exc}") from exc
