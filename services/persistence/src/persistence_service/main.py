@@ -17,6 +17,7 @@ from persistence_service.servicer import PersistenceServicer
 from persistence_service.settings import PersistenceSettings
 from persistence_service.store import SqlStore
 from udaconnect.v1 import persistence_pb2, persistence_pb2_grpc
+from udaconnect_common.db import observe_pool
 from udaconnect_common.logs import configure_logging
 from udaconnect_common.tracing import configure_tracing, instrument_engine, instrument_grpc_server
 
@@ -138,6 +139,7 @@ def main() -> None:
         pool_pre_ping=True,
     )
     instrument_engine(engine)
+    observe_pool(engine, "write")
     store = SqlStore(engine)
     server, health_servicer, port = build_server(settings, store)
     server.start()
