@@ -5,7 +5,9 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx
 from confluent_kafka import Consumer
+from prometheus_client.parser import text_string_to_metric_families
 
 T = TypeVar("T")
 
@@ -44,3 +46,16 @@ def wait_for_dead_letter(bootstrap_servers: str, topic: str, key: bytes, timeout
     finally:
         consumer.close()
     raise AssertionError(f"no dead letter with key {key!r} on {topic} within {timeout:.0f}s")
+
+
+def scrape(url: str) -> Callable[..., float]:
+    """Fetch a Prometheus endpoint once; the result gives a sample's value by name and labels (0 if absent)."""
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
+    for family in text_string_to_metric_families(httpx.get(url, timeout=10).raise_for_status().text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+
+    def value(name: str, **labels: str) -> float:
+        return samples.get((name, frozenset(labels.items())), 0.0)
+
+    return value

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ingest_consumer.settings import IngestSettings
+from persistence_service.settings import PersistenceSettings
 from tests.unit.test_deploy_containers import compose, exposed_port
 from tests.unit.test_deploy_containers import services as udaconnect_services
 from tests.unit.test_deploy_manifests import (
@@ -256,6 +257,10 @@ def test_prometheus_scrapes_every_metrics_endpoint() -> None:
     ours = udaconnect_services()
     expected = {api: ("/metrics", f"{api}:{ours[api]['environment']['HTTP_PORT']}") for api in HTTP_APIS}
     expected["ingest-consumer"] = ("/metrics", f"ingest-consumer:{setting_default(IngestSettings, 'metrics_port')}")
+    expected["persistence"] = ("/metrics", f"persistence:{setting_default(PersistenceSettings, 'metrics_port')}")
+    assert str(ours["persistence"]["environment"]["METRICS_PORT"]) == str(
+        setting_default(PersistenceSettings, "metrics_port")
+    )
     assert targets == expected
     for api in HTTP_APIS:
         assert str(ours[api]["environment"]["HTTP_PORT"]) == str(exposed_port(api))

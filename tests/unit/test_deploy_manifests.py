@@ -278,15 +278,20 @@ def test_ports_and_probes_match_the_settings(objects: tuple[Obj, ...]) -> None:
             assert alive["httpGet"]["path"] == "/health", name
         elif name == "persistence":
             port = setting_default(PersistenceSettings, "grpc_port")
+            metrics = setting_default(PersistenceSettings, "metrics_port")
             assert env.get("GRPC_PORT") in (None, str(port))
+            assert env.get("METRICS_PORT") in (None, str(metrics))
             assert "grpc" in ready, "the persistence service is probed with the standard gRPC health service"
             assert "grpc" in alive
+            # Prometheus's pod discovery scrapes the ports named metrics.
+            assert {"name": "metrics", "containerPort": metrics} in container["ports"]
         elif name == "ingest-consumer":
             port = setting_default(IngestSettings, "metrics_port")
             assert env.get("METRICS_PORT") in (None, str(port))
         else:
             port = 8080  # the front end's nginx (deploy/docker/frontend)
-        assert [p["containerPort"] for p in container["ports"]] == [port], workload["metadata"]["name"]
+        expected = [port, setting_default(PersistenceSettings, "metrics_port")] if name == "persistence" else [port]
+        assert [p["containerPort"] for p in container["ports"]] == expected, workload["metadata"]["name"]
         assert _port(container, ready) == port
         assert _port(container, alive) == port
 
@@ -390,8 +395,13 @@ def test_network_policies_admit_only_the_right_clients(objects: tuple[Obj, ...])
             names |= workload_names_selected(objects, peer["podSelector"])
         return names
 
-    # Only the consumer reaches the persistence service.
+    # Only the consumer reaches the persistence service; Prometheus its metrics port only.
     assert clients("persistence") == {"ingest-consumer"}
+    persistence_metrics = policies["persistence-metrics"]["spec"]
+    assert persistence_metrics["podSelector"] == policies["persistence"]["spec"]["podSelector"]
+    (scrape,) = persistence_metrics["ingress"]
+    assert all("podSelector" not in peer for peer in scrape["from"]), "from the monitoring namespace only"
+    assert scrape["ports"] == [{"protocol": "TCP", "port": setting_default(PersistenceSettings, "metrics_port")}]
     # Only what has a DATABASE_URL reaches PostgreSQL.
     db_users = {w["metadata"]["name"] for w, c in containers(objects) if _uses(c, objects, "DATABASE_URL")}
     assert clients("postgres") == db_users

@@ -10,9 +10,11 @@ from types import FrameType
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from persistence_service.metrics import MetricsInterceptor
 from persistence_service.servicer import PersistenceServicer
 from persistence_service.settings import PersistenceSettings
 from persistence_service.store import SqlStore
@@ -30,6 +32,7 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 def build_server(settings: PersistenceSettings, store: SqlStore) -> tuple[grpc.Server, health.HealthServicer, int]:
     server = grpc.server(
         ThreadPoolExecutor(max_workers=settings.grpc_max_workers, thread_name_prefix="grpc"),
+        interceptors=[MetricsInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -141,6 +144,8 @@ def main() -> None:
     instrument_engine(engine)
     observe_pool(engine, "write")
     store = SqlStore(engine)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.grpc_host)
     server, health_servicer, port = build_server(settings, store)
     server.start()
     watch = DatabaseWatch(engine, health_servicer, settings.database_watch_seconds)

@@ -5,6 +5,8 @@ class PersistenceSettings(CommonSettings):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
     grpc_max_workers: int = 8
+    # Prometheus metrics over HTTP, on the gRPC host; 0 turns the endpoint off. Next to the consumer's 9464.
+    metrics_port: int = 9465
     # The owner role: this is the only service that writes.
     database_url: str = "postgresql+psycopg://udaconnect:udaconnect@127.0.0.1:5433/udaconnect"
     database_pool_size: int = 8

@@ -53,6 +53,7 @@ class StackPorts:
     kafka: int = 9092
     kafka_controller: int = 9093
     persistence_grpc: int = 50051
+    persistence_metrics: int = 9465
     person_api: int = 8001
     location_api: int = 8002
     connection_api: int = 8003
@@ -249,7 +250,11 @@ class LocalStack:
         return [
             spec(
                 "persistence-service",
-                {"GRPC_PORT": str(self.ports.persistence_grpc), "DATABASE_URL": self.owner_url},
+                {
+                    "GRPC_PORT": str(self.ports.persistence_grpc),
+                    "METRICS_PORT": str(self.ports.persistence_metrics),
+                    "DATABASE_URL": self.owner_url,
+                },
                 grpc_ready(persistence_target),
             ),
             spec(

@@ -147,6 +147,7 @@ def print_urls(stack: LocalStack) -> None:
         f"  location-api    http://localhost:{ports.location_api}/api/locations   docs: http://localhost:{ports.location_api}/docs",
         f"  connection-api  http://localhost:{ports.connection_api}/api/persons/<id>/connection   docs: http://localhost:{ports.connection_api}/docs",
         f"  persistence     gRPC 127.0.0.1:{ports.persistence_grpc}   try: uv run persistence-client health",
+        f"                  metrics http://localhost:{ports.persistence_metrics}/metrics",
         f"  ingest-consumer metrics http://localhost:{ports.consumer_metrics}/metrics",
         f"  Kafka           {stack.kafka.bootstrap_servers}",
         f"  PostgreSQL      {stack.postgres.libpq_dsn('udaconnect_reader', 'udaconnect_reader', 'udaconnect')}",
