@@ -1,10 +1,12 @@
-"""Retention on the real database: an expired day is a dropped partition, and recent answers do not change.
+"""Retention on the real database: an expired day is a dropped partition, and recent answers do not change;
+one persistence replica at a time does it.
 
 The days are in 2001, far from every other test's data, so that dropping them touches nothing else.
 """
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 import httpx
@@ -12,7 +14,9 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine
 
+from persistence_service.main import Retention
 from persistence_service.store import SqlStore
+from tests.support import eventually
 from udaconnect.v1 import location_pb2, persistence_pb2, persistence_pb2_grpc, person_pb2
 from udaconnect_common.timeconv import to_timestamp
 from udaconnect_devstack.stack import LocalStack
@@ -127,3 +131,34 @@ def test_an_id_is_stored_once_even_when_its_time_differs_within_a_day(
         second = stub.SaveLocations(persistence_pb2.SaveLocationsRequest(locations=[retried]))
     assert (first.inserted, second.inserted, second.already_stored) == (1, 0, 1)
     assert db.execute("SELECT count(*) FROM location WHERE id = %s", (ping.id,)).fetchone() == (1,)
+
+
+def test_one_replica_at_a_time_runs_retention(stack: LocalStack, db: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Two replicas' rounds at once: the one in the middle of dropping holds the lock, the other skips."""
+    expired = "location_d19990110"
+    db.execute("SELECT ensure_location_partition(%s)", (date(1999, 1, 10),))
+    # Everything before 1999-02-01 (and the time of day now) is expired; no other test stores that early.
+    days = (datetime.now(UTC).date() - date(1999, 2, 1)).days
+    # Without the guard the second's DROP would wait for the reader below: fail then, not hang.
+    engines = [create_engine(stack.owner_url, connect_args={"options": "-c lock_timeout=5s"}) for _ in range(2)]
+    first, second = (Retention(SqlStore(engine), days, interval=3600) for engine in engines)
+    try:
+        # Hold the first replica mid-round: its DROP waits for this reader of the expired day.
+        with psycopg.connect(stack.owner_libpq_dsn) as reader, ThreadPoolExecutor(1) as pool:
+            reader.execute(f"LOCK TABLE {expired} IN ACCESS SHARE MODE")
+            round_one = pool.submit(first.run_once)
+            eventually(lambda: True if _advisory_locks_held(db) else None, timeout=10)
+            assert second.run_once() is None, "the second replica skips while the first drops"
+            assert _partition_exists(db, expired)
+            reader.rollback()
+            assert round_one.result(timeout=30) == [expired]
+        assert not _partition_exists(db, expired)
+        assert second.run_once() == [], "the lock is released with the first replica's transaction"
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def _advisory_locks_held(db: psycopg.Connection[tuple[object, ...]]) -> bool:
+    row = db.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").fetchone()
+    return bool(row and row[0])

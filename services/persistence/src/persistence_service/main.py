@@ -92,7 +92,10 @@ class DatabaseWatch:
 
 
 class Retention:
-    """Drops the day partitions of pings older than ``days``, at start and then every ``interval`` seconds."""
+    """Drops the day partitions of pings older than ``days``, at start and then every ``interval`` seconds.
+
+    Every replica runs this; one at a time does the work (an advisory lock), the others skip that round.
+    """
 
     def __init__(self, store: SqlStore, days: int, interval: float) -> None:
         self._store = store
@@ -108,10 +111,13 @@ class Retention:
         self._stopped.set()
         self._thread.join()
 
-    def run_once(self) -> list[str]:
+    def run_once(self) -> list[str] | None:
+        """The days dropped, or None when another replica was doing this round."""
         horizon = datetime.now(UTC) - timedelta(days=self._days)
-        dropped = self._store.drop_days_before(horizon)
-        if dropped:
+        dropped = self._store.drop_days_before_alone(horizon)
+        if dropped is None:
+            logger.debug("retention: another replica is dropping expired days; skipping this round")
+        elif dropped:
             logger.info(
                 "retention: dropped %d day(s) of pings before %s: %s", len(dropped), horizon, ", ".join(dropped)
             )

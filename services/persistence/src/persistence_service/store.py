@@ -186,3 +186,17 @@ class SqlStore:
                     )
             cursor.execute(_INSERT_FROM_STAGING)
             return cursor.rowcount
+
+    def drop_days_before_alone(self, horizon: datetime) -> list[str] | None:
+        """:meth:`drop_days_before`, unless another persistence replica is doing it: then None, nothing dropped.
+
+        A transaction-level advisory lock, so it is released at commit, or when the connection dies: no
+        replica that crashed mid-round keeps the others from retention."""
+        # The lock's key: any number nothing else of ours locks.
+        try_lock = text("SELECT pg_try_advisory_xact_lock(4209751)")
+        with self._engine.begin() as connection:
+            alone = connection.execute(try_lock).scalar_one()
+            dropped = list(connection.execute(_DROP_PARTITIONS, {"horizon": horizon}).scalars()) if alone else None
+        # Skipped too: the replica holding the lock may be dropping days this process has made sure of.
+        self._days_ready.clear()
+        return dropped
