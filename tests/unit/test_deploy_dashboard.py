@@ -3,8 +3,8 @@
 The dashboard is one file, ``deploy/grafana/dashboards/udaconnect.json``: compose mounts it into Grafana
 with a file-provisioned Prometheus data source, and kustomize generates the ``grafana_dashboard: "1"``
 ConfigMap of the Grafana sidecar convention from it. Every metric name in its expressions must be one the
-code defines: the ``Counter``/``Histogram``/``Gauge`` calls in ``services/`` and ``libs/``, and the FastAPI
-instrumentator's defaults.
+code defines: the ``Counter``/``Histogram``/``Gauge`` calls (and ``GaugeMetricFamily``, of a collector) in
+``services/`` and ``libs/``, and the FastAPI instrumentator's defaults.
 """
 
 import json
@@ -49,7 +49,12 @@ SUFFIXES = {
     "Histogram": ("_bucket", "_sum", "_count"),
     "Summary": ("_sum", "_count"),
 }
-METRIC_CALL = re.compile(r"\b(Counter|Gauge|Histogram|Summary)\(\s*[\"']([a-zA-Z_:][a-zA-Z0-9_:]*)[\"']")
+# A metric object, or a custom collector's family read when scraped (the database pools: GaugeMetricFamily).
+METRIC_CALL = re.compile(
+    r"\b(Counter|Gauge|Histogram|Summary)(?:MetricFamily)?\(\s*[\"']([a-zA-Z_:][a-zA-Z0-9_:]*)[\"']"
+)
+# Every metric of these is on a panel: the consumer, the APIs' producer, the persistence service, the pools.
+ON_THE_DASHBOARD = ("ingest_", "kafka_producer_", "grpc_server_", "db_pool_")
 # PromQL words that look like identifiers but are not series.
 PROMQL_WORDS = frozenset(
     {
@@ -196,9 +201,10 @@ def test_every_metric_is_one_the_code_defines() -> None:
         unknown = names - known
         assert not unknown, f"{expr}: not metrics of UdaConnect: {sorted(unknown)}"
         used |= names
-    # And every metric of the consumer is on it.
-    consumer = {n for n, kind in defined_metrics().items() if n.startswith("ingest_")}
-    for name in consumer:
+    # And every metric of ours is on it.
+    ours = {n for n in defined_metrics() if n.startswith(ON_THE_DASHBOARD)}
+    assert {"kafka_producer_failed_total", "grpc_server_handled_total", "db_pool_checked_out"} <= ours
+    for name in ours:
         kind = defined_metrics()[name]
         base = name.removesuffix("_total") if kind == "Counter" else name
         assert any(base + suffix in used for suffix in SUFFIXES[kind]), f"{name} is on no panel"
@@ -214,6 +220,19 @@ def test_the_api_panels_cover_rate_latency_and_errors() -> None:
     for status in ("4..", "5.."):
         assert any(f'status=~"{status}"' in e for e in exprs), status
     assert any("ingest_consumer_lag" in e and "partition" in e for e in exprs)
+
+
+def test_the_producer_grpc_and_pool_panels_break_down_by_what_tells_them_apart() -> None:
+    exprs = expressions(dashboard())
+    assert any("kafka_producer_failed_total" in e and "error" in e and "topic" in e for e in exprs)
+    assert any("histogram_quantile(0.95," in e and "kafka_producer_ack_seconds_bucket" in e for e in exprs)
+    assert any("grpc_server_handled_total" in e and "grpc_code" in e and "grpc_method" in e for e in exprs)
+    assert any("histogram_quantile(0.95," in e and "grpc_server_handling_seconds_bucket" in e for e in exprs)
+    # In use against the limit, per engine: saturation is what makes a query wait.
+    pools = [e for e in exprs if e.startswith(("sum by", "max by")) and "db_pool_" in e]
+    assert pools
+    assert all("engine" in e for e in pools)
+    assert {"db_pool_checked_out", "db_pool_max_connections"} <= {n for e in pools for n in metric_names(e)}
 
 
 def test_compose_runs_prometheus_and_grafana_pinned_with_healthchecks() -> None:
