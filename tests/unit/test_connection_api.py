@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import OperationalError
 
-from connection_api.adapters import FIRST_SLICE, _next_span
+from connection_api.adapters import FIRST_SLICE, GROWTH, _next_span
 from connection_api.app import create_app
 from connection_api.ports import TooCostly
 from connection_api.proximity import Proximity
@@ -196,15 +196,15 @@ def test_the_smallest_distance_is_answered(client: TestClient, reader: FakeReade
     assert reader.queries[0].distance_m == 0.01
 
 
-def test_a_slice_that_found_nothing_doubles_the_next() -> None:
-    assert _next_span(FIRST_SLICE * 4, found=0, missing=100) == FIRST_SLICE * 8
+def test_a_slice_that_found_nothing_grows_the_next() -> None:
+    assert _next_span(FIRST_SLICE * 4, found=0, missing=100) == FIRST_SLICE * 4 * GROWTH
 
 
 def test_a_slice_that_found_rows_sizes_the_next_by_its_pace() -> None:
     # 400 rows in 8 minutes, 100 more wanted: 2 minutes at that pace, a quarter more.
     assert _next_span(timedelta(minutes=8), found=400, missing=100) == timedelta(minutes=2.5)
-    # Never more than double, never under the first slice.
-    assert _next_span(timedelta(minutes=8), found=1, missing=1000) == timedelta(minutes=16)
+    # Never more than GROWTH times longer, never under the first slice.
+    assert _next_span(timedelta(minutes=8), found=1, missing=1000) == timedelta(minutes=8) * GROWTH
     assert _next_span(timedelta(minutes=8), found=10_000, missing=1) == FIRST_SLICE
 
 
