@@ -8,11 +8,13 @@ every production object needs.
 
 Schemas: core objects are validated against the Kubernetes JSON schemas of ``kubernetes-validate`` when
 it is installed (the test is skipped otherwise). The Strimzi (``kafka.strimzi.io``) and CloudNativePG
-(``postgresql.cnpg.io``) CRD schemas are not available offline, so their required fields are checked by
-hand here instead.
+(``postgresql.cnpg.io``) objects against their CRDs' ``openAPIV3Schema``, vendored in ``crd_schemas/``
+(its README says from where), as strictly as the API server's strict field validation.
 """
 
+import copy
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft4Validator
 from pydantic_settings import BaseSettings
 
 from connection_api.settings import ConnectionApiSettings
@@ -53,6 +56,7 @@ LIBPQ_ENV = frozenset({"PGUSER", "PGPASSWORD"})
 # What CloudNativePG itself makes for the Cluster's owner role; every other Secret is in the template.
 OPERATOR_SECRETS = frozenset({"udaconnect-db-app"})
 CRD_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io")
+CRD_SCHEMAS = Path(__file__).parent / "crd_schemas"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
 
 Obj = dict[str, Any]
@@ -419,7 +423,7 @@ def test_network_policies_admit_only_the_right_clients(objects: tuple[Obj, ...])
 
 
 def test_kafka_and_postgres_resources_have_their_required_fields(objects: tuple[Obj, ...]) -> None:
-    """By hand: the Strimzi and CloudNativePG CRD schemas are not available offline."""
+    """What the CRD schemas cannot say: the fields that must agree with each other and with our settings."""
     (kafka,) = of_kind(objects, "Kafka")
     assert kafka["apiVersion"] == "kafka.strimzi.io/v1beta2"
     cluster_name = kafka["metadata"]["name"]
@@ -505,10 +509,72 @@ def test_everything_is_in_the_namespace(objects: tuple[Obj, ...]) -> None:
 
 
 def test_core_objects_match_the_kubernetes_schemas(objects: tuple[Obj, ...]) -> None:
-    """Strimzi and CloudNativePG objects are skipped: their CRD schemas are not available offline."""
+    """Strimzi and CloudNativePG objects are left to their CRD schemas (below)."""
     validate = pytest.importorskip("kubernetes_validate.utils")
     version = str(validate.latest_version())
     for obj in objects:
         if obj["apiVersion"].split("/")[0] in CRD_GROUPS:
             continue
         validate.validate(obj, version, strict=True)
+
+
+def _strict(node: Any) -> Any:
+    """A CRD schema as the API server applies it with strict field validation (``kubectl apply
+    --validate=strict``): a field the schema does not name is an error instead of being dropped silently."""
+    if isinstance(node, list):
+        return [_strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    strict = {
+        key: {name: _strict(sub) for name, sub in value.items()} if key == "properties" else _strict(value)
+        for key, value in node.items()
+    }
+    closed = "properties" in node and "additionalProperties" not in node
+    if closed and not node.get("x-kubernetes-preserve-unknown-fields"):
+        strict["additionalProperties"] = False
+    return strict
+
+
+@functools.cache
+def crd_validator(api_version: str, kind: str) -> Draft4Validator:
+    """The vendored schema of a custom resource. OpenAPI 3.0's schema objects are JSON Schema draft 4's."""
+    group, version = api_version.split("/")
+    schema = json.loads((CRD_SCHEMAS / f"{group}_{version}_{kind.lower()}.json").read_text())
+    return Draft4Validator(_strict(schema))
+
+
+def crd_errors(obj: Obj) -> list[str]:
+    validator = crd_validator(obj["apiVersion"], obj["kind"])
+    return sorted(f"{error.json_path}: {error.message}" for error in validator.iter_errors(obj))
+
+
+def test_strimzi_and_cloudnativepg_objects_match_their_crd_schemas(objects: tuple[Obj, ...]) -> None:
+    checked: set[str] = set()
+    for obj in objects:
+        if obj["apiVersion"].split("/")[0] in CRD_GROUPS:
+            errors = crd_errors(obj)
+            assert not errors, f"{obj['kind']} {obj['metadata']['name']}:\n" + "\n".join(errors)
+            checked.add(obj["kind"])
+    assert checked == {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster"}
+
+
+def test_the_crd_schemas_refuse_a_misspelled_field_and_a_wrong_type() -> None:
+    objects = render("prod")
+    (kafka,) = of_kind(objects, "Kafka")
+    misspelled = copy.deepcopy(kafka)
+    misspelled["spec"]["kafka"]["listners"] = misspelled["spec"]["kafka"].pop("listeners")
+    errors = "\n".join(crd_errors(misspelled))
+    assert "'listners' was unexpected" in errors
+    assert "'listeners' is a required property" in errors
+
+    topic = copy.deepcopy(of_kind(objects, "KafkaTopic")[0])
+    topic["spec"]["partitions"] = "six"
+    assert any("$.spec.partitions: 'six' is not of type 'integer'" in e for e in crd_errors(topic))
+
+    database = copy.deepcopy(of_kind(objects, "Cluster")[0])
+    database["spec"]["instances"] = 0
+    assert any(e.startswith("$.spec.instances:") for e in crd_errors(database))
+    # Free-form maps stay free-form: PostgreSQL's parameters are any names.
+    database = copy.deepcopy(of_kind(objects, "Cluster")[0])
+    database["spec"].setdefault("postgresql", {}).setdefault("parameters", {})["any_setting_name"] = "on"
+    assert crd_errors(database) == []
