@@ -84,21 +84,27 @@ async def _publish(publisher: LocationPublisher, locations: list[LocationPublic]
         "has acknowledged it. The ping is stored shortly after, even if its person is still on its way. "
         "With an `Idempotency-Key` header the id is derived from the key, so a retry cannot store it twice."
     ),
+    response_model=LocationPublic,
     responses=problem_responses(400, 413, 422, 429, 503),
 )
 async def create_location(
     body: LocationCreate,
-    response: Response,
     publisher: PublisherDep,
     principal: Writer,
     idempotency_key: IdempotencyKey = None,
-) -> LocationPublic:
+) -> Response:
     _require_own_pings(principal, [body])
     location_id = id_for_idempotency_key(LOCATION_ID_NAMESPACE, idempotency_key) if idempotency_key else new_id()
     location = _accepted(body, location_id, datetime.now(UTC))
     await _publish(publisher, [location])
-    response.headers["Location"] = f"/api/locations/{location_id}"
-    return location
+    # Serialized here in one call, not through FastAPI's response model (which would check the model
+    # again and build a dict first): a phone's single ping is the request this API answers most.
+    return Response(
+        location.model_dump_json(),
+        status_code=202,
+        media_type="application/json",
+        headers={"Location": f"/api/locations/{location_id}"},
+    )
 
 
 @router.post(

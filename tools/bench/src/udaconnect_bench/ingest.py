@@ -252,6 +252,16 @@ def single_posts(
     )
 
 
+def floor_rate(location_api: str, work_dir: Path, *, connections: int, seconds: float) -> wrk.WrkResult:
+    """GET /health on the location API, with the single POSTs' connections: the ceiling they are compared with."""
+    result = wrk.finish(
+        wrk.start(wrk.HEALTH, work_dir / "health.lua", location_api, connections=connections, seconds=seconds, args=[])
+    )
+    if result.failed:
+        raise RuntimeError(f"GET /health failed under load: {result.errors}")
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class Ping:
     person_id: uuid.UUID

@@ -29,6 +29,8 @@ class BenchSize:
     ingest_persons: int
     single_post_seconds: float
     single_post_connections: int
+    # GET /health with the same connections: the single POSTs' ceiling.
+    floor_seconds: float
     batch_post_seconds: float
     batch_post_connections: int
     batch_size: int
@@ -52,6 +54,7 @@ FULL = BenchSize(
     ingest_persons=300,
     single_post_seconds=20.0,
     single_post_connections=32,
+    floor_seconds=8.0,
     batch_post_seconds=20.0,
     batch_post_connections=4,
     batch_size=1000,
@@ -76,6 +79,7 @@ QUICK = BenchSize(
     ingest_persons=100,
     single_post_seconds=8.0,
     single_post_connections=32,
+    floor_seconds=4.0,
     batch_post_seconds=8.0,
     batch_post_connections=4,
     batch_size=1000,

@@ -38,6 +38,14 @@ request = function()
 end
 """
 
+# GET /health: the same server's cheapest answer (no token, no body, no broker), the ceiling a single POST
+# is compared with: what this machine's HTTP stack alone allows under the same load.
+HEALTH = """
+request = function()
+  return wrk.format("GET", "/health")
+end
+"""
+
 # POST /api/locations/batch: prebuilt bodies (one per file), sent in turn.
 BATCH_POST = """
 local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("UDACONNECT_TOKEN")}
