@@ -182,10 +182,14 @@ fi
 
 # --- Kafka broker jars -----------------------------------------------------------------------------
 
-if ! compgen -G "infra/kafka/libs/kafka_2.13-*.jar" >/dev/null; then
-    log "fetching Kafka broker jars with Maven (infra/kafka/libs)"
+# The version the pom asks for: after it changes, the old version's jars are removed first (two versions
+# on one class path would mix).
+kafka_version=$(sed -n 's|.*<kafka.version>\(.*\)</kafka.version>.*|\1|p' infra/kafka/pom.xml)
+if [[ ! -f "infra/kafka/libs/kafka_2.13-$kafka_version.jar" ]]; then
+    log "fetching Kafka $kafka_version broker jars with Maven (infra/kafka/libs)"
+    rm -rf infra/kafka/libs
     (cd infra/kafka && mvn -B -q -Dstyle.color=never package)
-    compgen -G "infra/kafka/libs/kafka_2.13-*.jar" >/dev/null || { log "Maven ran but infra/kafka/libs has no Kafka jar"; exit 1; }
+    [[ -f "infra/kafka/libs/kafka_2.13-$kafka_version.jar" ]] || { log "Maven ran but infra/kafka/libs has no Kafka $kafka_version jar"; exit 1; }
 fi
 
-log "ok (PostgreSQL $PG_MAJOR with PostGIS, Java >= $MIN_JAVA, Maven, uv, Node.js $node_version, Kafka jars$([[ $WITH_BROWSER -eq 1 ]] && echo ', Chromium'))"
+log "ok (PostgreSQL $PG_MAJOR with PostGIS, Java >= $MIN_JAVA, Maven, uv, Node.js $node_version, Kafka $kafka_version jars$([[ $WITH_BROWSER -eq 1 ]] && echo ', Chromium'))"

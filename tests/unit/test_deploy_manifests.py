@@ -32,6 +32,7 @@ from location_api.settings import LocationApiSettings
 from persistence_service.settings import PersistenceSettings
 from person_api.settings import PersonApiSettings
 from udaconnect_common.settings import CommonSettings
+from udaconnect_devstack.kafka import kafka_version
 
 # Not typed (no stubs in the environment); only safe_load_all is used.
 yaml = pytest.importorskip("yaml")
@@ -425,9 +426,12 @@ def test_network_policies_admit_only_the_right_clients(objects: tuple[Obj, ...])
 def test_kafka_and_postgres_resources_have_their_required_fields(objects: tuple[Obj, ...]) -> None:
     """What the CRD schemas cannot say: the fields that must agree with each other and with our settings."""
     (kafka,) = of_kind(objects, "Kafka")
-    assert kafka["apiVersion"] == "kafka.strimzi.io/v1beta2"
+    # Strimzi 1.x serves v1 only; KRaft and node pools are no longer switched on by annotations.
+    assert kafka["apiVersion"] == "kafka.strimzi.io/v1"
     cluster_name = kafka["metadata"]["name"]
-    assert kafka["metadata"]["annotations"] == {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"}
+    assert kafka["spec"]["kafka"]["version"] == kafka_version(ROOT / "infra" / "kafka" / "pom.xml"), (
+        "the version the tests run"
+    )
     assert kafka["spec"]["kafka"]["listeners"]
     for listener in kafka["spec"]["kafka"]["listeners"]:
         assert {"name", "port", "type", "tls"} <= set(listener)

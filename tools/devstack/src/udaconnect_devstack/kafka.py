@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from xml.etree import ElementTree
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
@@ -40,7 +41,7 @@ MIN_JAVA_MAJOR = 17  # Kafka 4.x brokers need Java 17+
 _NODE_ID = 1
 _HOST = "127.0.0.1"
 _JVM_ROOT = Path("/usr/lib/jvm")
-_KAFKA_JAR_GLOB = "kafka_2.13-*.jar"
+_POM_NAMESPACE = {"m": "http://maven.apache.org/POM/4.0.0"}
 
 
 # -- Java & jars -------------------------------------------------------------------------------------
@@ -90,18 +91,29 @@ def find_java(min_major: int = MIN_JAVA_MAJOR) -> Path:
     return best[1]
 
 
-def _has_kafka_jar(libs_dir: Path) -> bool:
-    return libs_dir.is_dir() and any(libs_dir.glob(_KAFKA_JAR_GLOB))
+def kafka_version(pom: Path) -> str:
+    """The Kafka version the pom asks for (its ``kafka.version`` property)."""
+    # The repository's own pom, not untrusted input.
+    found = ElementTree.parse(pom).getroot().find("m:properties/m:kafka.version", _POM_NAMESPACE)  # noqa: S314
+    if found is None or not found.text:
+        raise InfrastructureError(f"{pom} names no kafka.version property")
+    return found.text.strip()
+
+
+def _has_kafka_jar(libs_dir: Path, version: str) -> bool:
+    return (libs_dir / f"kafka_2.13-{version}.jar").is_file()
 
 
 def ensure_kafka_libs(kafka_dir: Path) -> Path:
-    """Make sure `kafka_dir/libs` holds the broker jars (running `mvn -B -q package` if not); return it."""
+    """Make sure `kafka_dir/libs` holds the broker jars of the pom's version (running `mvn -B -q package`
+    if not, into an emptied folder: jars of two versions on one class path would mix); return it."""
     libs_dir = kafka_dir / "libs"
-    if _has_kafka_jar(libs_dir):
-        return libs_dir
     pom = kafka_dir / "pom.xml"
     if not pom.is_file():
         raise InfrastructureError(f"no {pom}: cannot build the Kafka broker jars")
+    version = kafka_version(pom)
+    if _has_kafka_jar(libs_dir, version):
+        return libs_dir
     mvn = shutil.which("mvn")
     if mvn is None:
         raise InfrastructureError("Maven (mvn) is not installed; run scripts/bootstrap.sh")
@@ -110,7 +122,8 @@ def ensure_kafka_libs(kafka_dir: Path) -> Path:
     with pom.open("rb") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if not _has_kafka_jar(libs_dir):
+            if not _has_kafka_jar(libs_dir, version):
+                shutil.rmtree(libs_dir, ignore_errors=True)
                 started = time.monotonic()
                 run_checked(
                     [mvn, "-B", "-q", "-Dstyle.color=never", "package"],
@@ -121,8 +134,8 @@ def ensure_kafka_libs(kafka_dir: Path) -> Path:
                 log.info("Maven fetched the Kafka jars in %.0fs", time.monotonic() - started)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    if not _has_kafka_jar(libs_dir):
-        raise InfrastructureError(f"Maven finished but {libs_dir} has no {_KAFKA_JAR_GLOB}")
+    if not _has_kafka_jar(libs_dir, version):
+        raise InfrastructureError(f"Maven finished but {libs_dir} has no kafka_2.13-{version}.jar")
     return libs_dir
 
 
@@ -230,9 +243,9 @@ class KafkaBroker(ChildServer):
         the cluster id."""
         if self.is_running():
             raise InfrastructureError(f"Kafka on port {self.port} is already running (pid {self.pid})")
-        if not _has_kafka_jar(self.libs_dir):
+        if not any(self.libs_dir.glob("kafka_2.13-*.jar")):
             raise InfrastructureError(
-                f"{self.libs_dir} has no {_KAFKA_JAR_GLOB}; build it with ensure_kafka_libs() or scripts/bootstrap.sh"
+                f"{self.libs_dir} has no Kafka jar; build it with ensure_kafka_libs() or scripts/bootstrap.sh"
             )
         if not self.log4j_config.is_file():
             raise InfrastructureError(f"log4j2 config {self.log4j_config} does not exist")
