@@ -119,7 +119,9 @@ def test_dockerfile_is_multi_stage_pinned_and_non_root(name: str) -> None:
     (healthcheck,) = arguments(final, "HEALTHCHECK")
     assert "CMD" in healthcheck
     assert str(exposed_port(name)) in healthcheck, f"{name}: the healthcheck asks the exposed port"
-    assert arguments(final, "EXPOSE") == [str(exposed_port(name))]
+    # The persistence service also serves its metrics over HTTP beside the gRPC port.
+    metrics = [str(setting_default(PersistenceSettings, "metrics_port"))] if name == "persistence" else []
+    assert arguments(final, "EXPOSE") == [" ".join([str(exposed_port(name)), *metrics])]
     for key, args in final:
         if key == "RUN":
             assert not BUILD_TOOLS.search(args), f"{name}: build tools in the final image: {args}"
