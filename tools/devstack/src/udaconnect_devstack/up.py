@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--no-frontend", action="store_true", help="do not build and serve the web front end")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per demo request would bury the addresses and tokens printed after the load.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     stop = threading.Event()
 
