@@ -190,6 +190,11 @@ def install_metrics(app: FastAPI) -> None:
 ShutdownHook = Callable[[], Awaitable[None]]
 
 
+# Allocations between two collections of the young generation, and young (then middle) collections
+# between two of the next one (Python's defaults: 700, 10, 10).
+GC_THRESHOLDS = (50_000, 50, 100)
+
+
 def serve(app_factory: str, settings: ApiSettings) -> None:
     """Run an API under uvicorn. ``app_factory`` ("module:function") builds the app in each worker."""
     uvicorn.run(
@@ -229,6 +234,11 @@ def create_api(
         # out of the collector's sight, so a full collection stops walking 100,000 objects to find no
         # garbage among them (it had paused a request for 50 ms every few requests).
         gc.freeze()
+        # A page of 1,000 connections allocates ~100,000 objects that live as long as the request: at the
+        # default threshold (700) the young generation is collected ~150 times a page, and survivors push
+        # older collections; the older generations are collected less often in step. Measured on the
+        # co-presence first page over HTTP: 2-3 ms less at the median, 4-5 ms less at p95.
+        gc.set_threshold(*GC_THRESHOLDS)
         yield
         for hook in on_shutdown:
             await hook()
