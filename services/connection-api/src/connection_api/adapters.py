@@ -56,6 +56,9 @@ def _next_span(span: timedelta, found: int, missing: int) -> timedelta:
     return max(FIRST_SLICE, min(span * GROWTH, span * (1.25 * missing / found)))
 
 
+_SET_LOCAL = text("SELECT set_config('statement_timeout', :ms, true), set_config('enable_sort', :enable_sort, true)")
+
+
 class _OutOfBudget(Exception):
     pass
 
@@ -68,14 +71,22 @@ class _Budget:
         self._deadline = clock() + total.total_seconds()
 
     async def execute(
-        self, connection: AsyncConnection, statement: Any, params: dict[str, Any] | None = None
+        self,
+        connection: AsyncConnection,
+        statement: Any,
+        params: dict[str, Any] | None = None,
+        *,
+        hash_grouping: bool = False,
     ) -> Result[Any]:
-        """``statement`` with the rest of the budget as its timeout; :class:`_OutOfBudget` if it runs out."""
+        """``statement`` with the rest of the budget as its timeout; :class:`_OutOfBudget` if it runs out.
+
+        ``hash_grouping``: plan it with sorting discouraged (``enable_sort = off``), so that groups are
+        hashed rather than sorted; the statement's own ORDER BY still sorts."""
         left_ms = int((self._deadline - self._clock()) * 1000)
         if left_ms < MIN_STATEMENT_MS:
             raise _OutOfBudget
-        # Local to the transaction the statement runs in; the session's own timeout stays for the rest.
-        await connection.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(left_ms)})
+        # Local to the transaction the statement runs in; the session's own settings stay for the rest.
+        await connection.execute(_SET_LOCAL, {"ms": str(left_ms), "enable_sort": "off" if hash_grouping else "on"})
         try:
             result: Result[Any] = await connection.execute(statement, params)
         except DBAPIError as exc:
@@ -188,7 +199,11 @@ class SqlConnectionReader:
         statement = contacts_statement(query, limit + 1, after)
         async with self._engine.connect() as connection:
             try:
-                rows = (await _Budget(self._budget, self._clock).execute(connection, statement)).mappings().all()
+                # The closest-distance pass groups ~300,000 near pairs by person: sorted (the planner's
+                # choice, to merge with the counts) they spilled to disk; hashed, the whole statement took
+                # 7-23% less (5 m and 50 m, with and without a window, on the bench conference).
+                budget = _Budget(self._budget, self._clock)
+                rows = (await budget.execute(connection, statement, hash_grouping=True)).mappings().all()
             except _OutOfBudget:
                 raise TooCostly(
                     f"Counting these contacts needs more than the {self._budget.total_seconds() * 1000:.0f} ms "
