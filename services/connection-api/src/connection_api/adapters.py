@@ -56,7 +56,10 @@ def _next_span(span: timedelta, found: int, missing: int) -> timedelta:
     return max(FIRST_SLICE, min(span * GROWTH, span * (1.25 * missing / found)))
 
 
-_SET_LOCAL = text("SELECT set_config('statement_timeout', :ms, true), set_config('enable_sort', :enable_sort, true)")
+_SET_TIMEOUT = text("SELECT set_config('statement_timeout', :ms, true)")
+_SET_TIMEOUT_AND_HASHING = text(
+    "SELECT set_config('statement_timeout', :ms, true), set_config('enable_sort', 'off', true)"
+)
 
 
 class _OutOfBudget(Exception):
@@ -86,7 +89,7 @@ class _Budget:
         if left_ms < MIN_STATEMENT_MS:
             raise _OutOfBudget
         # Local to the transaction the statement runs in; the session's own settings stay for the rest.
-        await connection.execute(_SET_LOCAL, {"ms": str(left_ms), "enable_sort": "off" if hash_grouping else "on"})
+        await connection.execute(_SET_TIMEOUT_AND_HASHING if hash_grouping else _SET_TIMEOUT, {"ms": str(left_ms)})
         try:
             result: Result[Any] = await connection.execute(statement, params)
         except DBAPIError as exc:
