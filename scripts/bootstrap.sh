@@ -2,7 +2,7 @@
 # Installs what UdaConnect's local run and tests need on a fresh Debian/Ubuntu machine:
 # PostgreSQL + PostGIS 3, a JDK >= 17, Maven, uv, Node.js >= 20.19 with npm (the front end's build),
 # and the Kafka broker jars (infra/kafka/libs). With --browser also Chromium, which the front end's
-# end-to-end tests drive (make test). With --unit only uv and Node.js (make unit).
+# end-to-end tests drive (make test). With --unit only uv, Node.js and a C compiler (make unit).
 # Idempotent and quick when everything is already there: apt is only touched when something is missing.
 set -euo pipefail
 
@@ -132,6 +132,12 @@ command -v node >/dev/null || PKGS+=(nodejs)
 command -v npm >/dev/null || PKGS+=(npm)
 if [[ $WITH_BROWSER -eq 1 ]] && [[ ! -x /usr/bin/chromium ]]; then
     PKGS+=(chromium fonts-liberation)
+fi
+
+# A C compiler and Python's headers: connection-api's contacts kernel is Cython, compiled when uv installs it.
+command -v cc >/dev/null || PKGS+=(gcc libc6-dev)
+if ! python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+    PKGS+=(python3-dev)
 fi
 
 # uv comes from PyPI; make sure pip is there to fetch it.
