@@ -1,6 +1,6 @@
 """The connection API application, wired from the reader it is given (the composition root is ``main``)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -9,7 +9,7 @@ from connection_api.ports import ConnectionReader, TooCostly
 from connection_api.routes import router
 from udaconnect_common.auth import AccessControl
 from udaconnect_common.geojson import ConnectionFeatureCollection
-from udaconnect_common.http import ShutdownHook, create_api, problem_response
+from udaconnect_common.http import ReadinessCheck, ShutdownHook, StartupHook, create_api, problem_response
 
 
 def create_app(
@@ -19,16 +19,22 @@ def create_app(
     max_body_bytes: int = 16 * 1024,
     cors_origins: Sequence[str] = (),
     on_shutdown: Sequence[ShutdownHook] = (),
+    on_startup: Sequence[StartupHook] = (),
+    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
 ) -> FastAPI:
     app = create_api(
         title="UdaConnect connection API",
-        description="Whom an attendee was near, when, and how close: one set-based PostGIS query per request.",
+        description=(
+            "Whom an attendee was near, when, and how close: set-based PostGIS queries, and contacts over a "
+            "whole event from an in-memory index of every ping."
+        ),
         routers=[router],
         access=access,
-        readiness_checks={"database": reader.check},
+        readiness_checks={"database": reader.check, **(readiness_checks or {})},
         max_body_bytes=max_body_bytes,
         cors_origins=cors_origins,
         on_shutdown=on_shutdown,
+        on_startup=on_startup,
         extra_schemas=[ConnectionFeatureCollection],
         state={"reader": reader},
     )

@@ -6,10 +6,13 @@ from fastapi import FastAPI
 
 from connection_api.adapters import SqlConnectionReader
 from connection_api.app import create_app
+from connection_api.contacts_feed import ContactsFeed, ContactsIndex
+from connection_api.contacts_reader import IndexedConnectionReader
+from connection_api.ports import ConnectionReader
 from connection_api.settings import ConnectionApiSettings
 from udaconnect_common.auth import access_control_from
 from udaconnect_common.db import create_read_engine
-from udaconnect_common.http import serve
+from udaconnect_common.http import ReadinessCheck, ShutdownHook, StartupHook, serve
 from udaconnect_common.logs import configure_logging
 from udaconnect_common.tracing import configure_tracing, instrument_engine
 
@@ -22,12 +25,26 @@ def build_app() -> FastAPI:
         settings.database_url, settings.database_pool_size, settings.database_statement_timeout_ms
     )
     instrument_engine(engine)
+    sql = SqlConnectionReader(engine, timedelta(milliseconds=settings.query_budget_ms))
+    reader: ConnectionReader = sql
+    on_startup: list[StartupHook] = []
+    on_shutdown: list[ShutdownHook] = [engine.dispose]
+    readiness: dict[str, ReadinessCheck] = {}
+    if settings.contacts_index_max_pings > 0:
+        index = ContactsIndex(ContactsFeed(engine, settings.database_url, settings.contacts_index_max_pings))
+        indexed = IndexedConnectionReader(sql, engine, index)
+        reader = indexed
+        on_startup.append(index.start)
+        on_shutdown.insert(0, index.close)
+        readiness["contacts_index"] = indexed.check_index
     return create_app(
-        SqlConnectionReader(engine, timedelta(milliseconds=settings.query_budget_ms)),
+        reader,
         access=access_control_from(settings),
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_allow_origins,
-        on_shutdown=[engine.dispose],
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        readiness_checks=readiness,
     )
 
 
