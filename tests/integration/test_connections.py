@@ -427,7 +427,12 @@ def _edge_crowd(place: str, day: datetime, seed: int) -> Crowd:
 @pytest.mark.parametrize(("distance", "day"), [(3.0, 0), (12.0, 1), (25.0, 2), (26.0, 3), (60.0, 4), (500.0, 5)])
 @pytest.mark.parametrize("place", sorted(EDGE_PLACES))
 def test_the_cubes_find_every_near_ping_across_the_antimeridian_and_at_the_poles(
-    stack: LocalStack, db: psycopg.Connection[tuple[object, ...]], place: str, distance: float, day: int
+    stack: LocalStack,
+    db: psycopg.Connection[tuple[object, ...]],
+    connection_api: httpx.Client,
+    place: str,
+    distance: float,
+    day: int,
 ) -> None:
     # A day of its own for each case, so that no other case's pings are near.
     when = EDGE_DAY + timedelta(days=day)
@@ -460,6 +465,11 @@ def test_the_cubes_find_every_near_ping_across_the_antimeridian_and_at_the_poles
     assert len(expected) > 0
     assert {str(row[0]) for row in rows} == expected
     assert len(rows) == len(expected)
+    # Contacts (from the in-memory index) count the same pings.
+    day_text = when.date().isoformat()
+    params: dict[str, str | int | float] = {"start_date": day_text, "end_date": day_text, "distance": distance}
+    contacts = fetch_all(connection_api, f"/api/persons/{edge.subject}/contacts", {**params, "limit": 1000})
+    assert sum(int(str(contact["encounters"])) for contact in contacts) == len(expected)
 
 
 class SteppingClock:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from prometheus_client import Counter, Gauge
 from sqlalchemy import Row, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connection_api.contacts_index import ContactsSnapshot, Filed, Int64s, PingIndex, Pings, compact, to_micros
 
 logger = logging.getLogger(__name__)
+
+INDEXED_PINGS = Gauge("contacts_index_pings", "Pings in the contacts index (0 while it is not loaded)")
+INDEX_BYTES = Gauge("contacts_index_bytes", "Memory the contacts index's arrays hold")
+LOADS = Counter("contacts_index_loads_total", "Full loads of the contacts index", ["outcome"])
+LOAD_SECONDS = Gauge("contacts_index_load_seconds", "How long the last full load took")
 
 # A binary COPY row of (person number int4, creation_time timestamptz, x, y, z float8): a field count,
 # then each field's length and its big-endian value. Every field is NOT NULL, so every row is this long.
@@ -282,6 +288,7 @@ class ContactsIndex:
         self._lock = asyncio.Lock()
         self._loading: asyncio.Task[None] | None = None
         self._disabled: str | None = None
+        self._loaded_once = False
 
     async def current(self) -> ContactsSnapshot | None:
         """The index, up to date with the database; None while the search must use SQL."""
@@ -292,12 +299,14 @@ class ContactsIndex:
                 self._loaded = await self._feed.refresh(self._loaded)
             if self._loaded is None or self._loaded.stale:
                 self._start_loading()
+            self._observe()
             return None if self._loaded is None else self._loaded.snapshot
 
     @property
     def ready(self) -> bool:
-        """Loaded once (or not to be used at all)."""
-        return self._disabled is not None or self._loaded is not None
+        """Loaded once (or not to be used at all). A later full load does not make it unready: SQL answers
+        meanwhile, as it can."""
+        return self._disabled is not None or self._loaded_once
 
     def start(self) -> None:
         self._start_loading()
@@ -307,18 +316,30 @@ class ContactsIndex:
             self._loading = asyncio.create_task(self._load())
 
     async def _load(self) -> None:
+        began = time.monotonic()
         try:
             loaded = await self._feed.load()
         except TooManyPings as exc:
             logger.warning("contacts are answered by SQL only: %s", exc)
+            LOADS.labels("too_many_pings").inc()
             self._disabled = str(exc)
             return
         except Exception:
             # Tried again by the next request; meanwhile SQL answers.
             logger.exception("loading the contacts index failed")
+            LOADS.labels("failed").inc()
             return
+        LOADS.labels("loaded").inc()
+        LOAD_SECONDS.set(time.monotonic() - began)
         async with self._lock:
             self._loaded = loaded
+            self._loaded_once = True
+        self._observe()
+
+    def _observe(self) -> None:
+        snapshot = None if self._loaded is None else self._loaded.snapshot
+        INDEXED_PINGS.set(0 if snapshot is None else sum(len(part) for part in snapshot.parts))
+        INDEX_BYTES.set(0 if snapshot is None else sum(part.nbytes for part in snapshot.parts))
 
     async def close(self) -> None:
         if self._loading is not None:

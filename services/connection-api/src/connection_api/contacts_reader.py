@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import numpy as np
+from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,7 @@ from connection_api.proximity import Proximity
 from connection_api.schemas import ConnectionPage, Contact, ContactPage, PersonPublic
 from udaconnect_common.tables import person_table
 
+ANSWERS = Counter("contacts_answers_total", "Contacts requests answered, by what answered them", ["by"])
 _MICROSECOND = timedelta(microseconds=1)
 _TOO_COSTLY = (
     "Counting these contacts needs more work than a request may do (about a second): ask for a shorter "
@@ -51,7 +53,9 @@ class IndexedConnectionReader:
     async def contacts(self, query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> ContactPage:
         snapshot = await self._index.current()
         if snapshot is None:
+            ANSWERS.labels("sql").inc()
             return await self._sql.contacts(query, limit, after)
+        ANSWERS.labels("index").inc()
         person = snapshot.persons.get(query.person_id)
         if person is None:
             # Known to the database (the route checked) but without a ping yet.
