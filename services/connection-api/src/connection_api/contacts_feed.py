@@ -74,16 +74,23 @@ _STATE_SQL = text(
     " WHERE inhparent = 'location'::regclass) AS partitions, "
     "(SELECT count(*) FROM deleted_person) AS deleted"
 )
+_NEW_SINCE = (
+    "stored_xact >= pg_snapshot_xmin(CAST(:seen AS pg_snapshot)) "
+    "AND NOT pg_visible_in_snapshot(stored_xact, CAST(:seen AS pg_snapshot))"
+)
+# Counted first (from the index on stored_xact), so a bulk import is never read row by row into Python.
+_NEW_COUNT_SQL = text(
+    "SELECT count(*) FROM (SELECT 1 FROM location WHERE " + _NEW_SINCE + " LIMIT :most) AS new"  # noqa: S608 - constants
+)
 _NEW_PINGS_SQL = text(
     "SELECT person_id, creation_time, ST_X(space_time) AS x, ST_Y(space_time) AS y, ST_Z(space_time) AS z "
-    "FROM location WHERE stored_xact >= pg_snapshot_xmin(CAST(:seen AS pg_snapshot)) "
-    "AND NOT pg_visible_in_snapshot(stored_xact, CAST(:seen AS pg_snapshot)) LIMIT :most"
+    "FROM location WHERE " + _NEW_SINCE
 )
-# New pings beyond this many are a full load rather than a refresh (a bulk import arrived).
-MAX_REFRESH_ROWS = 200_000
-# The small part is merged into the bulk when it holds this share of it (or this many pings).
+# The small part is merged into the bulk (by a full load) when it holds this share of it (or this many
+# pings); more new pings than that at once are a full load rather than a refresh (a bulk import).
 MERGE_SHARE = 0.05
 MERGE_AT_LEAST = 20_000
+MAX_REFRESH_ROWS = MERGE_AT_LEAST
 
 
 @dataclass(frozen=True)
@@ -246,12 +253,10 @@ class ContactsFeed:
                     return None
                 rows: Sequence[Row[Any]] = []
                 if state.seen != loaded.seen:
-                    found = await connection.execute(
-                        _NEW_PINGS_SQL, {"seen": loaded.seen, "most": MAX_REFRESH_ROWS + 1}
-                    )
-                    rows = found.all()
-        if len(rows) > MAX_REFRESH_ROWS:
-            return None
+                    bound = {"seen": loaded.seen, "most": MAX_REFRESH_ROWS + 1}
+                    if (await connection.execute(_NEW_COUNT_SQL, bound)).scalar_one() > MAX_REFRESH_ROWS:
+                        return None
+                    rows = (await connection.execute(_NEW_PINGS_SQL, {"seen": loaded.seen})).all()
         # A deleted person's pings are never shown (their name is gone), but must leave memory too.
         stale = loaded.stale or state.deleted != loaded.deleted
         snapshot = loaded.snapshot
@@ -280,7 +285,8 @@ class ContactsFeed:
 class ContactsIndex:
     """The index a request reads: loaded in the background at start, refreshed before each search, loaded
     again in the background when it grew large or a person was deleted, and replaced by SQL (None) while
-    it cannot be used: before its first load, after the partitions changed, or when it would not fit."""
+    it cannot be used: before its first load, while it is loaded again, after the partitions changed, or
+    when it would not fit."""
 
     def __init__(self, feed: ContactsFeed) -> None:
         self._feed = feed
@@ -297,7 +303,11 @@ class ContactsIndex:
         async with self._lock:
             if self._loaded is not None:
                 self._loaded = await self._feed.refresh(self._loaded)
-            if self._loaded is None or self._loaded.stale:
+            if self._loaded is not None and self._loaded.stale and not self._is_loading():
+                # Let go of it first: two indexes at once would not fit a service's memory. SQL answers
+                # for the few seconds of the load.
+                self._loaded = None
+            if self._loaded is None:
                 self._start_loading()
             self._observe()
             return None if self._loaded is None else self._loaded.snapshot
@@ -311,8 +321,11 @@ class ContactsIndex:
     def start(self) -> None:
         self._start_loading()
 
+    def _is_loading(self) -> bool:
+        return self._loading is not None and not self._loading.done()
+
     def _start_loading(self) -> None:
-        if self._loading is None or self._loading.done():
+        if not self._is_loading():
             self._loading = asyncio.create_task(self._load())
 
     async def _load(self) -> None:

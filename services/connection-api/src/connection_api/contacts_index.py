@@ -19,6 +19,7 @@ The size of cube follows D: 6.25 m cubes up to 6.25 m (a D-box then overlaps at 
 50 m beyond. Cubes are uniform in metres, so the poles and the antimeridian cost what the equator does.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -131,13 +132,21 @@ class Reach:
     members: Int64s
 
 
-def reach_lists(own_xyz: Floats, distance_m: float, size_m: float, max_cubes: int = MAX_REACHED_CUBES) -> Reach:
+def reach_lists(
+    own_xyz: Floats,
+    distance_m: float,
+    size_m: float,
+    max_cubes: int = MAX_REACHED_CUBES,
+    keep: Callable[[Int64s, Int64s], npt.NDArray[np.bool_]] | None = None,
+) -> Reach:
     """The cubes of ``size_m`` within reach of the own pings (their D-boxes, widened by the cubes' margin).
 
     The own pings are gathered into *blocks*, one per cube they lie in, and each block lists the cubes its
     members' boxes overlap together: fewer cubes listed than ping by ping (a person standing still reaches
-    the same few), a few more own pings per cube to compare (all of the block's). Raises
-    :class:`TooManyCubes` when more than ``max_cubes`` (cube, block) pairs would be listed.
+    the same few), a few more own pings per cube to compare (all of the block's). ``keep`` (the cubes'
+    numbers and keys) says which cubes to keep before their own pings are listed: at 500 m a box holds
+    9,261 cubes, of which a venue fills a few dozen. Raises :class:`TooManyCubes` when more than
+    ``max_cubes`` (cube, block) pairs would be listed.
     """
     if len(own_xyz) == 0:
         return Reach(np.empty(0, np.int64), np.empty((0, 3), np.int64), np.zeros(1, np.int64), np.empty(0, np.int64))
@@ -162,6 +171,12 @@ def reach_lists(own_xyz: Floats, distance_m: float, size_m: float, max_cubes: in
     )
     pair_key = cube_keys(numbers)
     keys, first_pair, pair_cube = np.unique(pair_key, return_index=True, return_inverse=True)
+    if keep is not None:
+        kept = keep(numbers[first_pair], keys)
+        renumbered = np.cumsum(kept) - 1
+        pairs = kept[pair_cube]
+        pair_block, pair_cube = pair_block[pairs], renumbered[pair_cube[pairs]]
+        keys, first_pair = keys[kept], first_pair[kept]
     # Each pair brings its block's members: sorted by cube, then by the own pings' order.
     block_members = np.argsort(block_of, kind="stable")
     block_sizes = np.bincount(block_of, minlength=blocks)
@@ -364,9 +379,17 @@ class PingIndex:
         if len(self) == 0 or len(own.time) == 0:
             return True
         level = self.fine if distance_m <= FINE_UP_TO_M else self.coarse
-        reached = reach_lists(own.xyz, distance_m, level.size.metres)
-        keys = self.fine_key(reached.numbers) if level is self.fine else reached.keys
-        found = level.find(keys)
+
+        def level_keys(numbers: Int64s, keys: Int64s) -> Int64s:
+            return self.fine_key(numbers) if level is self.fine else keys
+
+        reached = reach_lists(
+            own.xyz,
+            distance_m,
+            level.size.metres,
+            keep=lambda numbers, keys: level.find(level_keys(numbers, keys)) >= 0,
+        )
+        found = level.find(level_keys(reached.numbers, reached.keys))
         cubes = np.flatnonzero(found >= 0)
         found = found[cubes]
         sizes = reached.starts[cubes + 1] - reached.starts[cubes]

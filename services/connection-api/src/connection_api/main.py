@@ -1,5 +1,6 @@
 """Composition root: settings from the environment, the database adapter, uvicorn."""
 
+import ctypes
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -16,6 +17,24 @@ from udaconnect_common.http import ReadinessCheck, ShutdownHook, StartupHook, se
 from udaconnect_common.logs import configure_logging
 from udaconnect_common.tracing import configure_tracing, instrument_engine
 
+# glibc's M_MMAP_THRESHOLD (malloc.h): allocations from this size on get pages of their own.
+_M_MMAP_THRESHOLD = -3
+_MMAP_FROM_BYTES = 128 * 1024
+
+
+def _return_large_arrays_to_the_system() -> None:
+    """Fix glibc's threshold for giving an allocation pages of its own at its default (128 KiB).
+
+    By default glibc raises it after each large free, up to 32 MB: the contacts index's arrays, freed when
+    it is loaded again, then come from the heap and stay in the process (40 MB more RSS measured after one
+    load). Fixed, every array of the index returns to the system when freed. Not glibc: nothing to do.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_FROM_BYTES)
+
 
 def build_app() -> FastAPI:
     settings = ConnectionApiSettings()
@@ -31,6 +50,7 @@ def build_app() -> FastAPI:
     on_shutdown: list[ShutdownHook] = [engine.dispose]
     readiness: dict[str, ReadinessCheck] = {}
     if settings.contacts_index_max_pings > 0:
+        _return_large_arrays_to_the_system()
         index = ContactsIndex(ContactsFeed(engine, settings.database_url, settings.contacts_index_max_pings))
         indexed = IndexedConnectionReader(sql, engine, index)
         reader = indexed
