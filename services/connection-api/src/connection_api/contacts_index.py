@@ -19,6 +19,7 @@ The size of cube follows D: 6.25 m cubes up to 6.25 m (a D-box then overlaps at 
 50 m beyond. Cubes are uniform in metres, so the poles and the antimeridian cost what the equator does.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -229,6 +230,9 @@ class Filed:
     fine: npt.NDArray[np.int16]
 
 
+_HALF_DIAGONAL = math.sqrt(3.0) / 2.0
+# As the kernel's: floating-point rounding around Earth-centred positions, far under this.
+BOUND_SLACK_M = 1e-6
 # 2^-25 m: 50 m is 1.7e9 units, inside an int32, and a product by a power of two is exact.
 OFFSET_UNIT_M = 2.0**-25
 # 6.25 m cubes nest in 50 m cubes, eight along each axis: a fine cube's 50 m cube is its number // 8.
@@ -400,9 +404,19 @@ class PingIndex:
         centre = (reached.numbers[cubes] + 0.5) * level.size.metres
         own_xyz = own.xyz[members]
         from_centre = np.sqrt(((own_xyz - centre[member_cube]) ** 2).sum(axis=1))
+        # A block lists its members for every cube of its box; only those within D of some point of the
+        # cube, that is within D and half a diagonal of its centre, can be near a ping in it.
+        within = from_centre <= distance_m + level.size.metres * _HALF_DIAGONAL + BOUND_SLACK_M
+        members, own_xyz, from_centre, member_cube = (
+            members[within],
+            own_xyz[within],
+            from_centre[within],
+            member_cube[within],
+        )
         if window_us is None:
             by_distance = np.lexsort((from_centre, member_cube))
             members, own_xyz, from_centre = members[by_distance], own_xyz[by_distance], from_centre[by_distance]
+        sizes = np.bincount(member_cube, minlength=len(cubes))
         own_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         completed: bool = contacts_kernel.add_contacts(
             self.time,
