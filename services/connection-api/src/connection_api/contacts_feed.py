@@ -78,13 +78,15 @@ _NEW_SINCE = (
     "stored_xact >= pg_snapshot_xmin(CAST(:seen AS pg_snapshot)) "
     "AND NOT pg_visible_in_snapshot(stored_xact, CAST(:seen AS pg_snapshot))"
 )
-# Counted first (from the index on stored_xact), so a bulk import is never read row by row into Python.
-_NEW_COUNT_SQL = text(
-    "SELECT count(*) FROM (SELECT 1 FROM location WHERE " + _NEW_SINCE + " LIMIT :most) AS new"  # noqa: S608 - constants
-)
+# The state and how many rows are new (counted from the index on stored_xact, so a bulk import is never
+# read row by row into Python), in one statement: one snapshot, one round trip for most requests.
+_NEW_COUNT = "(SELECT count(*) FROM (SELECT 1 FROM location WHERE " + _NEW_SINCE + " LIMIT :most) AS new)"  # noqa: S608
+_REFRESH_SQL = text(_STATE_SQL.text + ", " + _NEW_COUNT + " AS new")
+# The new rows with the snapshot they were read in (one statement sees one snapshot).
 _NEW_PINGS_SQL = text(
-    "SELECT person_id, creation_time, ST_X(space_time) AS x, ST_Y(space_time) AS y, ST_Z(space_time) AS z "
-    "FROM location WHERE " + _NEW_SINCE
+    "SELECT (SELECT pg_current_snapshot()::text) AS seen, person_id, creation_time, "
+    "ST_X(space_time) AS x, ST_Y(space_time) AS y, ST_Z(space_time) AS z "
+    "FROM location WHERE " + _NEW_SINCE + " LIMIT :most"
 )
 # The small part is merged into the bulk (by a full load) when it holds this share of it (or this many
 # pings); more new pings than that at once are a full load rather than a refresh (a bulk import).
@@ -245,25 +247,30 @@ class ContactsFeed:
         """``loaded`` with every ping stored since it was made; None when it can no longer be brought up to
         date (the partitions changed, or a bulk import arrived) and a full load must replace it.
         :attr:`Loaded.stale` when it is still right but a full load should replace it soon."""
+        # Each statement on its own (no transaction to begin and end): a round trip each.
         async with self._engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="REPEATABLE READ")
-            async with connection.begin():
-                state = (await connection.execute(_STATE_SQL)).one()
-                if state.partitions != loaded.partitions:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            bound = {"seen": loaded.seen, "most": MAX_REFRESH_ROWS + 1}
+            state = (await connection.execute(_REFRESH_SQL, bound)).one()
+            if state.partitions != loaded.partitions or state.new > MAX_REFRESH_ROWS:
+                return None
+            seen = state.seen
+            rows: Sequence[Row[Any]] = []
+            if state.new:
+                # Read in a later snapshot than the count: it then sees those rows and maybe more, and is
+                # the one remembered. Rows stored between the two are read now, not lost.
+                rows = (await connection.execute(_NEW_PINGS_SQL, bound)).all()
+                if len(rows) > MAX_REFRESH_ROWS:
                     return None
-                rows: Sequence[Row[Any]] = []
-                if state.seen != loaded.seen:
-                    bound = {"seen": loaded.seen, "most": MAX_REFRESH_ROWS + 1}
-                    if (await connection.execute(_NEW_COUNT_SQL, bound)).scalar_one() > MAX_REFRESH_ROWS:
-                        return None
-                    rows = (await connection.execute(_NEW_PINGS_SQL, {"seen": loaded.seen})).all()
+                if rows:
+                    seen = rows[0].seen
         # A deleted person's pings are never shown (their name is gone), but must leave memory too.
         stale = loaded.stale or state.deleted != loaded.deleted
         snapshot = loaded.snapshot
         if rows:
             snapshot = self._with_new_pings(snapshot, loaded.person_ids, rows)
             stale = stale or len(snapshot.recent_pings) >= max(MERGE_AT_LEAST, MERGE_SHARE * len(snapshot.bulk))
-        return Loaded(snapshot, loaded.person_ids, state.seen, loaded.partitions, int(state.deleted), stale)
+        return Loaded(snapshot, loaded.person_ids, seen, loaded.partitions, int(state.deleted), stale)
 
     @staticmethod
     def _with_new_pings(snapshot: ContactsSnapshot, ids: list[uuid.UUID], rows: Sequence[Row[Any]]) -> ContactsSnapshot:
