@@ -8,8 +8,8 @@ transaction, with the snapshot it saw.
 is new to a reader that last saw snapshot S when its transaction is not visible in S; transactions older
 than S's oldest running one all are. So each refresh reads, in a new snapshot, the rows of transactions
 from S's oldest on that S does not see: from an index, only what arrived since, whatever order the
-writers committed in. The new pings go to the index's small part, rebuilt each time; once it is large it
-is merged into the bulk.
+writers committed in. The new pings go to the index's small part, rebuilt each time; once it is large, a
+full load replaces both.
 
 A change to the set of day partitions (a new day moves rows out of the default partition under a new
 transaction; retention drops days) makes a full load, as does a new tombstone (a deleted person's pings
@@ -20,7 +20,6 @@ where the person is gone).
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +99,6 @@ class Loaded:
     """An index and what the database looked like when it was made (to tell what changed since)."""
 
     snapshot: ContactsSnapshot
-    person_ids: list[uuid.UUID]
     seen: str
     partitions: str
     deleted: int
@@ -241,7 +239,7 @@ class ContactsFeed:
             read - began,
             time.monotonic() - read,
         )
-        return Loaded(snapshot, ids, state[0], state[1], int(state[2]))
+        return Loaded(snapshot, state[0], state[1], int(state[2]))
 
     async def refresh(self, loaded: Loaded) -> Loaded | None:
         """``loaded`` with every ping stored since it was made; None when it can no longer be brought up to
@@ -268,13 +266,13 @@ class ContactsFeed:
         stale = loaded.stale or state.deleted != loaded.deleted
         snapshot = loaded.snapshot
         if rows:
-            snapshot = self._with_new_pings(snapshot, loaded.person_ids, rows)
+            snapshot = self._with_new_pings(snapshot, rows)
             stale = stale or len(snapshot.recent_pings) >= max(MERGE_AT_LEAST, MERGE_SHARE * len(snapshot.bulk))
-        return Loaded(snapshot, loaded.person_ids, seen, loaded.partitions, int(state.deleted), stale)
+        return Loaded(snapshot, seen, loaded.partitions, int(state.deleted), stale)
 
     @staticmethod
-    def _with_new_pings(snapshot: ContactsSnapshot, ids: list[uuid.UUID], rows: Sequence[Row[Any]]) -> ContactsSnapshot:
-        persons = snapshot.persons
+    def _with_new_pings(snapshot: ContactsSnapshot, rows: Sequence[Row[Any]]) -> ContactsSnapshot:
+        persons, ids = snapshot.persons, snapshot.ids
         for row in rows:
             if row.person_id not in persons:
                 # Numbers only grow: a search running on an earlier snapshot still finds its own.

@@ -2,8 +2,9 @@
 
 SQL answers contacts for a day; a three-day event at 50 m is over a million candidate pings, more than a
 statement can classify within a request's budget. So the connection API keeps every ping in memory
-(24 bytes of position, 8 of time, 4 of person: ~56 MB for 1.56M pings), in arrays filed by cube, and
-answers contacts from them (``contacts_kernel``). ``contacts_feed`` loads them and keeps them current.
+(12 bytes of position, 8 of time, 4 of person, and 8 for two more orders: ~48 MB for 1.56M pings), in
+arrays filed by cube, and answers contacts from them (``contacts_kernel``). ``contacts_feed`` loads them
+and keeps them current.
 
 The search, for the person P, a distance D and an optional window W (docs/architecture.md has the figure):
 
@@ -151,8 +152,9 @@ def reach_lists(
     """
     if len(own_xyz) == 0:
         return Reach(np.empty(0, np.int64), np.empty((0, 3), np.int64), np.zeros(1, np.int64), np.empty(0, np.int64))
-    first = np.stack([reach(own_xyz[:, axis], distance_m, size_m, NUMPY_OPS)[0] for axis in range(3)], axis=1)
-    last = np.stack([reach(own_xyz[:, axis], distance_m, size_m, NUMPY_OPS)[1] for axis in range(3)], axis=1)
+    bounds = [reach(own_xyz[:, axis], distance_m, size_m, NUMPY_OPS) for axis in range(3)]
+    first = np.stack([axis_first for axis_first, _ in bounds], axis=1)
+    last = np.stack([axis_last for _, axis_last in bounds], axis=1)
     _, block_of = np.unique(cube_keys(cube_numbers(own_xyz, size_m)), return_inverse=True)
     blocks = int(block_of.max()) + 1
     block_first = np.full((blocks, 3), np.iinfo(np.int64).max, np.int64)
@@ -265,13 +267,20 @@ def as_stored(xyz: Floats) -> Floats:
     return positions(offset, (coarse * COARSE.metres).astype(np.float64))
 
 
+def run_starts(changes: npt.NDArray[np.bool_], count: int) -> Int64s:
+    """Where each run of equal values among ``count`` starts, then ``count``; ``changes[i]``: value i + 1
+    differs from value i."""
+    if count == 0:
+        return np.zeros(1, np.int64)
+    return np.concatenate([[0], np.flatnonzero(changes) + 1, [count]]).astype(np.int64)
+
+
 def file_pings(pings: Pings) -> Filed:
     """``pings`` (in any order) as :class:`Filed`; the loader gets them so from the database instead."""
     coarse, offset, fine = compact(pings.xyz)
     stored = np.lexsort((pings.time, coarse[:, 2], coarse[:, 1], coarse[:, 0]))
     coarse = coarse[stored]
-    boundaries = np.flatnonzero((np.diff(coarse, axis=0) != 0).any(axis=1)) + 1 if len(stored) else np.empty(0, int)
-    starts = np.concatenate([[0], boundaries, [len(stored)]]).astype(np.int64) if len(stored) else np.zeros(1, np.int64)
+    starts = run_starts((np.diff(coarse, axis=0) != 0).any(axis=1), len(stored))
     return Filed(pings.time[stored], offset[stored], pings.person[stored], coarse[starts[:-1]], starts, fine[stored])
 
 
@@ -321,11 +330,7 @@ class PingIndex:
         fine_order = np.argsort(fine_key, kind="stable").astype(np.int32)
         fine_sorted = fine_key[fine_order]
         del fine_key
-        if len(fine_sorted):
-            boundaries = np.flatnonzero(np.diff(fine_sorted)) + 1
-            fine_starts = np.concatenate([[0], boundaries, [len(fine_sorted)]]).astype(np.int64)
-        else:
-            fine_starts = np.zeros(1, np.int64)
+        fine_starts = run_starts(np.diff(fine_sorted) != 0, len(fine_sorted))
         fine_keys = fine_sorted[fine_starts[:-1]]
         del fine_sorted
         self.fine = CubeLevel(FINE, fine_order, fine_keys, fine_starts, corners[fine_keys // FINE_PER_COARSE**3])
@@ -393,15 +398,11 @@ class PingIndex:
             level.size.metres,
             keep=lambda numbers, keys: level.find(level_keys(numbers, keys)) >= 0,
         )
+        # Every cube reached holds pings (``keep``): its place in the level.
         found = level.find(level_keys(reached.numbers, reached.keys))
-        cubes = np.flatnonzero(found >= 0)
-        found = found[cubes]
-        sizes = reached.starts[cubes + 1] - reached.starts[cubes]
-        # The own pings of the cubes that hold pings, cube after cube.
-        member_cube = np.repeat(np.arange(len(cubes)), sizes)
-        offset = np.arange(len(member_cube)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        members = reached.members[reached.starts[cubes][member_cube] + offset]
-        centre = (reached.numbers[cubes] + 0.5) * level.size.metres
+        members = reached.members
+        member_cube = np.repeat(np.arange(len(found)), np.diff(reached.starts))
+        centre = (reached.numbers + 0.5) * level.size.metres
         own_xyz = own.xyz[members]
         from_centre = np.sqrt(((own_xyz - centre[member_cube]) ** 2).sum(axis=1))
         # A block lists its members for every cube of its box; only those within D of some point of the
@@ -416,7 +417,7 @@ class PingIndex:
         if window_us is None:
             by_distance = np.lexsort((from_centre, member_cube))
             members, own_xyz, from_centre = members[by_distance], own_xyz[by_distance], from_centre[by_distance]
-        sizes = np.bincount(member_cube, minlength=len(cubes))
+        sizes = np.bincount(member_cube, minlength=len(found))
         own_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         completed: bool = contacts_kernel.add_contacts(
             self.time,
