@@ -360,9 +360,7 @@ class PingIndex:
         if person + 1 >= len(self.person_starts):
             return Pings.empty()
         at = self.by_person[self.person_starts[person] : self.person_starts[person + 1]]
-        at = at[(self.time[at] >= start) & (self.time[at] < end)]
-        coarse = np.searchsorted(self.coarse.starts, at, side="right") - 1
-        return Pings(self.time[at], positions(self.offset[at], self.coarse.corners[coarse]), self.person[at])
+        return self.pings_at(at[(self.time[at] >= start) & (self.time[at] < end)])
 
     def fine_key(self, numbers: Int64s) -> Int64s:
         """The fine level's keys of 6.25 m cubes (``numbers``, n x 3); -1 where its 50 m cube holds no ping."""
@@ -372,21 +370,11 @@ class PingIndex:
         sub = (within[:, 0] * FINE_PER_COARSE + within[:, 1]) * FINE_PER_COARSE + within[:, 2]
         return np.where(place >= 0, place * FINE_PER_COARSE**3 + sub, -1)
 
-    def add_contacts(
-        self,
-        own: OwnPings,
-        person: int,
-        start: int,
-        end: int,
-        distance_m: float,
-        window_us: int | None,
-        totals: Totals,
-        max_checks: int = MAX_CHECKS,
-    ) -> bool:
-        """Adds the other pings in ``[start, end)`` near one of ``own`` to ``totals``; False if the search
-        gave up after ``max_checks`` distance checks. Raises :class:`TooManyCubes`."""
+    def search(self, own: OwnPings, person: int, distance_m: float, window_us: int | None) -> "CubeSearch | None":
+        """The cubes of this index that ``own`` can reach, each with its own pings, ready for the kernel;
+        None when there is nothing to search. Raises :class:`TooManyCubes`."""
         if len(self) == 0 or len(own.time) == 0:
-            return True
+            return None
         level = self.fine if distance_m <= FINE_UP_TO_M else self.coarse
 
         def level_keys(numbers: Int64s, keys: Int64s) -> Int64s:
@@ -419,32 +407,77 @@ class PingIndex:
             members, own_xyz, from_centre = members[by_distance], own_xyz[by_distance], from_centre[by_distance]
         sizes = np.bincount(member_cube, minlength=len(found))
         own_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        cubes = {
+            "time": self.time,
+            "offset": self.offset,
+            "person": self.person,
+            "order": level.order,
+            "cube_start": level.starts[found],
+            "cube_end": level.starts[found + 1],
+            "corner": np.ascontiguousarray(level.corners[found]),
+            "centre": np.ascontiguousarray(centre),
+            "own_start": own_starts[:-1],
+            "own_end": own_starts[1:],
+            "own_time": own.time[members],
+            "own_xyz": np.ascontiguousarray(own_xyz),
+            "own_from_centre": from_centre,
+        }
+        return CubeSearch(self, cubes, -1 if window_us is None else window_us, distance_m, person)
+
+    def pings_at(self, at: npt.NDArray[np.integer[Any]]) -> Pings:
+        """The pings at positions ``at`` of the stored order."""
+        coarse = np.searchsorted(self.coarse.starts, at, side="right") - 1
+        return Pings(self.time[at], positions(self.offset[at], self.coarse.corners[coarse]), self.person[at])
+
+
+@dataclass(frozen=True)
+class CubeSearch:
+    """One person's search of one :class:`PingIndex`: the cubes in reach with their own pings (the kernel's
+    arrays, in its order), searched for any stretch of the others' time."""
+
+    index: PingIndex
+    # The kernel's arguments for the index and the cubes, by name.
+    cubes: dict[str, Any]
+    window_us: int
+    distance_m: float
+    person: int
+
+    def add_contacts(self, start: int, end: int, totals: Totals, max_checks: int = MAX_CHECKS) -> bool:
+        """Adds the other pings in ``[start, end)`` near an own ping to ``totals``; False if the search gave
+        up after ``max_checks`` distance checks."""
         completed: bool = contacts_kernel.add_contacts(
-            self.time,
-            self.offset,
-            self.person,
-            level.order,
-            level.starts[found],
-            level.starts[found + 1],
-            np.ascontiguousarray(level.corners[found]),
-            np.ascontiguousarray(centre),
-            own_starts[:-1],
-            own_starts[1:],
-            own.time[members],
-            np.ascontiguousarray(own_xyz),
-            from_centre,
-            start,
-            end,
-            -1 if window_us is None else window_us,
-            distance_m,
-            person,
-            max_checks,
-            totals.encounters,
-            totals.first_seen,
-            totals.last_seen,
-            totals.closest_squared,
+            **self.cubes,
+            period_start=start,
+            period_end=end,
+            window_us=self.window_us,
+            distance=self.distance_m,
+            skip_person=self.person,
+            max_checks=max_checks,
+            encounters=totals.encounters,
+            first_seen=totals.first_seen,
+            last_seen=totals.last_seen,
+            closest_squared=totals.closest_squared,
         )
         return completed
+
+    def near(self, start: int, end: int, max_checks: int, room: int = 4096) -> tuple[int, Int64s]:
+        """The distance checks made (more than ``max_checks``: it gave up), and the positions in the index of
+        the other pings in ``[start, end)`` near an own ping, in no particular order."""
+        while True:
+            near = np.empty(room, np.int64)
+            checks, found = contacts_kernel.near_pings(
+                **self.cubes,
+                period_start=start,
+                period_end=end,
+                window_us=self.window_us,
+                distance=self.distance_m,
+                skip_person=self.person,
+                max_checks=max_checks,
+                near=near,
+            )
+            if found <= room or checks > max_checks:
+                return checks, near[: min(found, room)]
+            room = found
 
 
 @dataclass
@@ -468,16 +501,53 @@ class ContactsSnapshot:
         in_time = np.argsort(own.time, kind="stable")
         return OwnPings(own.time[in_time], np.ascontiguousarray(own.xyz[in_time]))
 
+    def search(self, person: int, start: int, end: int, distance_m: float, window_us: int | None) -> "Search":
+        """The search for ``person``'s pings in ``[start, end)``: the others' pings near them, found by
+        stretch of the others' time (connections) or all at once (contacts). Raises :class:`TooManyCubes`."""
+        own = self.own_pings(person, start, end)
+        parts = [part.search(own, person, distance_m, window_us) for part in self.parts]
+        return Search(self, [part for part in parts if part is not None], start, end)
+
     def totals(
         self, person: int, start: int, end: int, distance_m: float, window_us: int | None, max_checks: int = MAX_CHECKS
     ) -> Totals | None:
         """Everyone's totals with ``person`` in ``[start, end)``; None if the search is too costly."""
-        own = self.own_pings(person, start, end)
-        totals = Totals.zero(len(self.persons))
+        try:
+            search = self.search(person, start, end, distance_m, window_us)
+        except TooManyCubes:
+            return None
+        return search.totals(max_checks)
+
+
+@dataclass
+class Search:
+    """One person's search of a :class:`ContactsSnapshot` (both its parts) for a range ``[start, end)``."""
+
+    snapshot: ContactsSnapshot
+    parts: list[CubeSearch]
+    start: int
+    end: int
+    # Distance checks made so far, of the request's MAX_CHECKS.
+    checks: int = 0
+
+    def totals(self, max_checks: int = MAX_CHECKS) -> Totals | None:
+        """Everyone's totals with the person; None if the search is too costly."""
+        totals = Totals.zero(len(self.snapshot.persons))
         for part in self.parts:
-            try:
-                if not part.add_contacts(own, person, start, end, distance_m, window_us, totals, max_checks):
-                    return None
-            except TooManyCubes:
+            if not part.add_contacts(self.start, self.end, totals, max_checks):
                 return None
         return totals
+
+    def near(self, start: int, end: int, max_checks: int = MAX_CHECKS) -> Pings | None:
+        """The others' pings in ``[start, end)`` (within the search's range) near one of the person's, in
+        time order; None when the request's checks, counted over every call, would pass ``max_checks``."""
+        found = []
+        start, end = max(start, self.start), min(end, self.end)
+        for part in self.parts:
+            checks, at = part.near(start, end, max_checks - self.checks)
+            self.checks += checks
+            if self.checks > max_checks:
+                return None
+            found.append(part.index.pings_at(at))
+        near = Pings.concat(found)
+        return near.take(np.argsort(near.time, kind="stable"))

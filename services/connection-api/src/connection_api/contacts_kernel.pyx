@@ -7,6 +7,8 @@
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
 
+import numpy as np
+
 # Triangle-inequality bounds are computed in floating point around positions of ~6.4e6 m (an ulp is
 # ~1e-9 m): widened by this much they never leave out a ping the exact check would accept.
 cdef double BOUND_SLACK_M = 1e-6
@@ -54,6 +56,84 @@ def add_contacts(
     by person and start as 0, the largest and smallest time, and infinity. After ``max_checks`` distance
     checks it stops and returns False: the request's bound on work, whatever its parameters.
     """
+    cdef int64_t found = 0
+    return max_checks >= _search(
+        time, offset, person, order, cube_start, cube_end, corner, centre, own_start, own_end, own_time, own_xyz,
+        own_from_centre, period_start, period_end, window_us, distance, skip_person, max_checks, False, _NONE,
+        &found, encounters, first_seen, last_seen, closest_squared,
+    )
+
+
+# No positions to record (contacts), or no totals to add (connections).
+cdef int64_t[::1] _NONE = np.empty(0, np.int64)
+cdef double[::1] _NO_DOUBLES = np.empty(0, np.float64)
+
+
+def near_pings(
+    const int64_t[::1] time,
+    const int32_t[:, ::1] offset,
+    const int32_t[::1] person,
+    const int32_t[::1] order,
+    const int64_t[::1] cube_start,
+    const int64_t[::1] cube_end,
+    const double[:, ::1] corner,
+    const double[:, ::1] centre,
+    const int64_t[::1] own_start,
+    const int64_t[::1] own_end,
+    const int64_t[::1] own_time,
+    const double[:, ::1] own_xyz,
+    const double[::1] own_from_centre,
+    int64_t period_start,
+    int64_t period_end,
+    int64_t window_us,
+    double distance,
+    int32_t skip_person,
+    int64_t max_checks,
+    int64_t[::1] near,
+) -> tuple[int, int]:
+    """The positions (in ``time``) of the other pings near an own ping, as :func:`add_contacts` finds them,
+    written to ``near`` in no particular order: (the distance checks made, more than ``max_checks`` if it
+    gave up; how many near pings there are). Only the first ``len(near)`` are written: the caller asks again
+    with room for all when there are more."""
+    cdef int64_t found = 0
+    checks = _search(
+        time, offset, person, order, cube_start, cube_end, corner, centre, own_start, own_end, own_time, own_xyz,
+        own_from_centre, period_start, period_end, window_us, distance, skip_person, max_checks, True, near,
+        &found, _NONE, _NONE, _NONE, _NO_DOUBLES,
+    )
+    return checks, found
+
+
+cdef int64_t _search(
+    const int64_t[::1] time,
+    const int32_t[:, ::1] offset,
+    const int32_t[::1] person,
+    const int32_t[::1] order,
+    const int64_t[::1] cube_start,
+    const int64_t[::1] cube_end,
+    const double[:, ::1] corner,
+    const double[:, ::1] centre,
+    const int64_t[::1] own_start,
+    const int64_t[::1] own_end,
+    const int64_t[::1] own_time,
+    const double[:, ::1] own_xyz,
+    const double[::1] own_from_centre,
+    int64_t period_start,
+    int64_t period_end,
+    int64_t window_us,
+    double distance,
+    int32_t skip_person,
+    int64_t max_checks,
+    bint record,
+    int64_t[::1] near,
+    int64_t* found,
+    int64_t[::1] encounters,
+    int64_t[::1] first_seen,
+    int64_t[::1] last_seen,
+    double[::1] closest_squared,
+) except -1:
+    """Both entry points: record the near pings' positions (``record``) or add them to the totals. Returns
+    the distance checks made: more than ``max_checks`` when it gave up."""
     cdef Py_ssize_t cubes = cube_start.shape[0], own_count = own_time.shape[0]
     if not (cube_end.shape[0] == cubes and own_start.shape[0] == cubes and own_end.shape[0] == cubes
             and centre.shape[0] == cubes and corner.shape[0] == cubes):
@@ -62,9 +142,12 @@ def add_contacts(
         raise ValueError("every array of the own pings must hold the same number of pings")
     if offset.shape[0] != time.shape[0] or person.shape[0] != time.shape[0]:
         raise ValueError("every array of the index must hold the same number of pings")
+    cdef Py_ssize_t persons = encounters.shape[0]
+    if not record and not (first_seen.shape[0] == persons and last_seen.shape[0] == persons
+                           and closest_squared.shape[0] == persons):
+        raise ValueError("every array of the totals must hold one entry per person")
     cdef int64_t checks = 0
     cdef Py_ssize_t c
-    cdef bint completed = True
     with nogil:
         for c in range(cubes):
             if window_us >= 0:
@@ -72,19 +155,19 @@ def add_contacts(
                     time, offset, person, order, cube_start[c], cube_end[c], corner[c, 0], corner[c, 1],
                     corner[c, 2], own_start[c], own_end[c], own_time,
                     own_xyz, period_start, period_end, window_us, distance, skip_person, checks,
-                    encounters, first_seen, last_seen, closest_squared,
+                    record, near, found, encounters, first_seen, last_seen, closest_squared,
                 )
             else:
                 checks = _any_time(
                     time, offset, person, order, cube_start[c], cube_end[c], corner[c, 0], corner[c, 1],
                     corner[c, 2], centre[c, 0], centre[c, 1],
                     centre[c, 2], own_start[c], own_end[c], own_xyz, own_from_centre, period_start, period_end,
-                    distance, skip_person, checks, encounters, first_seen, last_seen, closest_squared,
+                    distance, skip_person, checks, record, near, found,
+                    encounters, first_seen, last_seen, closest_squared,
                 )
             if checks > max_checks:
-                completed = False
                 break
-    return completed
+    return checks
 
 
 cdef inline Py_ssize_t _at(const int32_t[::1] order, Py_ssize_t i) noexcept nogil:
@@ -122,6 +205,12 @@ cdef inline double _squared(double x, double y, double z, const double[:, ::1] o
     return (dx * dx + dy * dy) + dz * dz
 
 
+cdef inline void _record(Py_ssize_t k, int64_t[::1] near, int64_t* found) noexcept nogil:
+    if found[0] < near.shape[0]:
+        near[found[0]] = k
+    found[0] += 1
+
+
 cdef inline void _count(
     Py_ssize_t who, int64_t t, double squared,
     int64_t[::1] encounters, int64_t[::1] first_seen, int64_t[::1] last_seen, double[::1] closest_squared,
@@ -140,7 +229,7 @@ cdef int64_t _in_window(
     Py_ssize_t start, Py_ssize_t end, double x0, double y0, double z0, Py_ssize_t own_lo, Py_ssize_t own_end,
     const int64_t[::1] own_time, const double[:, ::1] own_xyz,
     int64_t period_start, int64_t period_end, int64_t window_us, double distance, int32_t skip_person,
-    int64_t checks,
+    int64_t checks, bint record, int64_t[::1] near, int64_t* found,
     int64_t[::1] encounters, int64_t[::1] first_seen, int64_t[::1] last_seen, double[::1] closest_squared,
 ) noexcept nogil:
     """One cube with a window: both sides in time order, so the own pings within the window of the other
@@ -175,7 +264,10 @@ cdef int64_t _in_window(
                 best = squared
         checks += hi - own_lo
         if best <= limit:
-            _count(person[k], t, best, encounters, first_seen, last_seen, closest_squared)
+            if record:
+                _record(k, near, found)
+            else:
+                _count(person[k], t, best, encounters, first_seen, last_seen, closest_squared)
     return checks
 
 
@@ -185,6 +277,7 @@ cdef int64_t _any_time(
     Py_ssize_t own_lo, Py_ssize_t own_end,
     const double[:, ::1] own_xyz, const double[::1] own_from_centre,
     int64_t period_start, int64_t period_end, double distance, int32_t skip_person, int64_t checks,
+    bint record, int64_t[::1] near, int64_t* found,
     int64_t[::1] encounters, int64_t[::1] first_seen, int64_t[::1] last_seen, double[::1] closest_squared,
 ) noexcept nogil:
     """One cube without a window. The own pings are sorted by their distance from the cube's centre, and
@@ -227,6 +320,10 @@ cdef int64_t _any_time(
                 bound = squared
                 break
         if bound < 0.0:
+            continue
+        if record:
+            # Only whether it is near: no closest distance to look for.
+            _record(k, near, found)
             continue
         # Near. Closer than the closest so far can only be the own pings of the thinner shell around
         # from_centre, as thick as that distance; it thins as closer ones are found.

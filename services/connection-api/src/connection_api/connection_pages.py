@@ -1,0 +1,102 @@
+"""Pages of connections from the in-memory index (``contacts_index``): which pings, the database only for
+their rows.
+
+A page is the first ``limit`` other pings near the person after the cursor, by (time, id). The index
+knows each ping's person, time and position but not its id (16 bytes more per ping), so a page is made
+in two steps:
+
+1. *Candidates*: the near pings of stretches of the others' time from the cursor on, grown as the SQL
+   reader grows its slices, until more than a page lies after the cursor's time
+   (:func:`page_candidates`). Ids break ties of time, so the stretch keeps every ping at the cursor's time
+   and at the time where the page is cut: the page is among them, whatever their ids.
+2. *Rows*: the database reads those pings by (person, time) from its index, with their ids and persons;
+   a row is a candidate's when its position, read back as the index stores it, is the candidate's
+   (:func:`matching_rows`); a person deleted since the index last loaded has no rows left. The rows are
+   then ordered by (time, id) and cut after the cursor.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from connection_api.contacts_index import Pings, Search, as_stored
+
+# The first stretch read, and by how much a stretch may grow (as the SQL reader's slices).
+FIRST_STRETCH_US = 2 * 60 * 1_000_000
+GROWTH = 4
+
+
+def next_stretch(span_us: int, found: int, missing: int) -> int:
+    """How long the next stretch is: :data:`GROWTH` times longer, or if the last one found pings, what its
+    pace says the rest of the page needs (a quarter more, so one more stretch usually does)."""
+    if found == 0:
+        return span_us * GROWTH
+    return int(max(FIRST_STRETCH_US, min(span_us * GROWTH, span_us * 1.25 * missing / found)))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The near pings a page is taken from, in time order, and how far the search read.
+
+    ``read_until``: every near ping before it is among ``pings`` or before the cursor; None when the search
+    reached the end of its range. ``complete``: the search stopped because it had enough for a page,
+    not because its work ran out (then ``read_until`` is where the stretch it could not finish began).
+    """
+
+    pings: Pings
+    read_until: int | None
+    complete: bool
+
+
+def page_candidates(search: Search, first: int, after_time: int | None, wanted: int) -> Candidates:
+    """The near pings from ``first`` on that hold the first ``wanted`` after a cursor at ``after_time``
+    (any id: every ping at that time is kept), with every ping at the time of the last of them.
+
+    Reads stretches of time, each in one call of the kernel, until ``wanted`` pings lie after
+    ``after_time`` or the range ends; an empty stretch makes the next one :data:`GROWTH` times longer, so
+    a year with three busy days costs a dozen calls, not one per day.
+    """
+    found: list[Pings] = []
+    after = 0
+    start, span = first, FIRST_STRETCH_US
+    complete = True
+    while start < search.end and after < wanted:
+        stop = min(start + span, search.end)
+        near = search.near(start, stop)
+        if near is None:
+            complete = False
+            break
+        found.append(near)
+        later = int(np.count_nonzero(near.time > after_time)) if after_time is not None else len(near)
+        after += later
+        start = stop
+        span = next_stretch(span, later, wanted - after)
+    pings = Pings.concat(found)
+    read_until: int | None = start if start < search.end or not complete else None
+    if after >= wanted:
+        # Cut at the time of the wanted-th ping after the cursor's time, keeping its ties.
+        later_times = pings.time if after_time is None else pings.time[pings.time > after_time]
+        cut = int(later_times[wanted - 1])
+        pings = pings.take(np.flatnonzero(pings.time <= cut))
+        read_until = cut + 1
+    return Candidates(pings, read_until, complete)
+
+
+def matching_rows(candidates: Pings, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows that are candidates: the same person number, time (microseconds) and position as the index
+    stores it (``as_stored``), each row ending with those five values (person, micros, x, y, z).
+
+    The database may hold other pings of the same person at the same time, elsewhere: those are not near.
+    """
+    if not rows:
+        return []
+    wanted = set(zip(candidates.person.tolist(), candidates.time.tolist(), *candidates.xyz.T.tolist(), strict=True))
+    tails = np.array([row[-5:] for row in rows], np.float64)
+    # Exact in float64: person numbers and microseconds of this century are far under 2^53.
+    stored = as_stored(tails[:, 2:])
+    keys = zip(
+        tails[:, 0].astype(np.int64).tolist(), tails[:, 1].astype(np.int64).tolist(), *stored.T.tolist(), strict=True
+    )
+    return [row for row, key in zip(rows, keys, strict=True) if key in wanted]
