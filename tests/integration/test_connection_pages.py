@@ -76,10 +76,10 @@ async def _whole_answer(reader: ConnectionReader, query: Proximity, limit: int) 
         page = await reader.connections(query, limit, after)
         pages += 1
         assert len(page.connections) <= limit
-        rows.extend((c.location.creation_time.isoformat(), str(c.location.id)) for c in page.connections)
+        rows.extend((c["location"]["creation_time"].isoformat(), str(c["location"]["id"])) for c in page.connections)
         if page.has_more:
-            last = page.connections[-1].location
-            after = (last.creation_time, last.id)
+            last = page.connections[-1]["location"]
+            after = (last["creation_time"], last["id"])
         elif page.resume_at is not None:
             after = (page.resume_at, uuid.UUID(int=0))
         else:
@@ -105,8 +105,12 @@ def test_index_pages_equal_the_sql_pages(stack: LocalStack, subject: uuid.UUID) 
         indexed = IndexedConnectionReader(sql, engine, index)
         try:
             index.start()
-            while await index.current() is None:
+            for _ in range(600):
+                if await index.current() is not None:
+                    break
                 await asyncio.sleep(0.2)
+            else:
+                pytest.fail("the index did not load within two minutes")
             period = TimeRange(DAY, DAY + timedelta(days=1))
             for distance, window, limit in CASES:
                 query = Proximity(subject, period, distance, None if window is None else timedelta(minutes=window))

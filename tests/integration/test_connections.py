@@ -492,9 +492,9 @@ async def _all_pages(reader: SqlConnectionReader, query: Proximity) -> tuple[lis
     while True:
         page = await reader.connections(query, 1000, after)
         pages += 1
-        ids.extend(str(c.location.id) for c in page.connections)
+        ids.extend(str(c["location"]["id"]) for c in page.connections)
         if page.has_more:
-            after = (page.connections[-1].location.creation_time, page.connections[-1].location.id)
+            after = (page.connections[-1]["location"]["creation_time"], page.connections[-1]["location"]["id"])
         elif page.resume_at is not None:
             assert page.resume_at < query.period.end
             after = (page.resume_at, uuid.UUID(int=0))

@@ -8,13 +8,22 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from psycopg.errors import QueryCanceled
+from pydantic import TypeAdapter
 from sqlalchemy.exc import OperationalError
 
 from connection_api.adapters import FIRST_SLICE, GROWTH, _next_span
 from connection_api.app import create_app
 from connection_api.ports import TooCostly
 from connection_api.proximity import Proximity
-from connection_api.schemas import Connection, ConnectionPage, ContactPage, LocationPublic, PersonPublic
+from connection_api.schemas import (
+    CONNECTION_ROWS,
+    Connection,
+    ConnectionPage,
+    ConnectionRow,
+    ContactPage,
+    LocationPublic,
+    PersonPublic,
+)
 from tests.tokens import access_control, bearer, organizer_token
 
 SUBJECT = uuid.uuid4()
@@ -22,7 +31,7 @@ OTHER = PersonPublic(id=uuid.uuid4(), first_name="O", last_name="Ther", company_
 
 
 class FakeReader:
-    def __init__(self, connections: list[Connection]) -> None:
+    def __init__(self, connections: list[ConnectionRow]) -> None:
         self.rows = connections
         self.queries: list[Proximity] = []
 
@@ -33,7 +42,7 @@ class FakeReader:
         self, query: Proximity, limit: int, after: tuple[datetime, uuid.UUID] | None
     ) -> ConnectionPage:
         self.queries.append(query)
-        rows = [c for c in self.rows if after is None or (c.location.creation_time, c.location.id) > after]
+        rows = [c for c in self.rows if after is None or (c["location"]["creation_time"], c["location"]["id"]) > after]
         return ConnectionPage(connections=rows[:limit], has_more=len(rows) > limit)
 
     async def contacts(self, query: Proximity, limit: int, after: tuple[int, uuid.UUID] | None) -> ContactPage:
@@ -44,19 +53,19 @@ class FakeReader:
         return None
 
 
-def _connections(count: int) -> list[Connection]:
+def _connections(count: int) -> list[ConnectionRow]:
     start = datetime(2026, 6, 1, 9, tzinfo=UTC)
     return [
-        Connection(
-            person=OTHER,
-            location=LocationPublic(
-                id=uuid.uuid4(),
-                person_id=OTHER.id,
-                latitude=1.0,
-                longitude=2.0,
-                creation_time=start + timedelta(minutes=i),
-            ),
-        )
+        {
+            "person": {"id": OTHER.id, "first_name": "O", "last_name": "Ther", "company_name": "C"},
+            "location": {
+                "id": uuid.uuid4(),
+                "person_id": OTHER.id,
+                "latitude": 1.0,
+                "longitude": 2.0,
+                "creation_time": start + timedelta(minutes=i),
+            },
+        }
         for i in range(count)
     ]
 
@@ -100,7 +109,7 @@ def test_pages_link_to_the_rest(client: TestClient, reader: FakeReader) -> None:
         response = client.get(url)
         seen.extend(item["location"]["id"] for item in response.json())
         url = response.links["next"]["url"] if "next" in response.links else None
-    assert seen == [str(c.location.id) for c in reader.rows]
+    assert seen == [str(c["location"]["id"]) for c in reader.rows]
 
 
 def test_unknown_person_is_404_before_any_query(client: TestClient, reader: FakeReader) -> None:
@@ -267,3 +276,14 @@ def test_geojson_pages_are_the_other_pings_lon_lat_with_the_same_links(client: T
         "company_name": "C",
     }
     assert feature["properties"]["creation_time"] == "2026-06-01T09:00:00Z"
+
+
+def test_a_page_serialized_from_its_rows_is_the_json_of_the_connection_models() -> None:
+    rows = _connections(3)
+    models = [Connection(person=PersonPublic(**r["person"]), location=LocationPublic(**r["location"])) for r in rows]
+
+    assert CONNECTION_ROWS.dump_json(rows) == TypeAdapter(list[Connection]).dump_json(models)
+    # The same fields in the same order, so that the OpenAPI document (from the models) says what is sent.
+    assert list(ConnectionRow.__annotations__) == list(Connection.model_fields)
+    row_fields = [list(ConnectionRow.__annotations__[name].__annotations__) for name in Connection.model_fields]
+    assert row_fields == [list(PersonPublic.model_fields), list(LocationPublic.model_fields)]

@@ -7,7 +7,8 @@ import pytest
 from connection_api.connection_pages import (
     FIRST_STRETCH_US,
     GROWTH,
-    matching_rows,
+    ewkb_points,
+    matching,
     next_stretch,
     page_candidates,
 )
@@ -142,12 +143,33 @@ def test_only_the_rows_at_a_candidates_person_time_and_position_are_kept() -> No
     xyz = np.array([earth_centred(37.77, -122.42), earth_centred(37.7701, -122.42)])
     candidates = Pings(np.array([10, 20]), as_stored(xyz), np.array([1, 2], np.int32))
     rows = [
-        ("a", 1, 10, *xyz[0]),  # the first candidate
-        ("b", 1, 10, *(xyz[0] + 1e-3)),  # the same person and time, a millimetre away: another ping
-        ("c", 2, 20, *xyz[1]),  # the second
-        ("d", 2, 21, *xyz[1]),  # a microsecond later
-        ("e", 1, 20, *xyz[1]),  # another person
+        ("a", 1, 10, xyz[0]),  # the first candidate
+        ("b", 1, 10, xyz[0] + 1e-3),  # the same person and time, a millimetre away: another ping
+        ("c", 2, 20, xyz[1]),  # the second
+        ("d", 2, 21, xyz[1]),  # a microsecond later
+        ("e", 1, 20, xyz[1]),  # another person
     ]
 
-    assert [row[0] for row in matching_rows(candidates, rows)] == ["a", "c"]
-    assert matching_rows(candidates, []) == []
+    kept = matching(
+        candidates,
+        np.array([row[1] for row in rows]),
+        np.array([row[2] for row in rows]),
+        np.array([row[3] for row in rows]),
+    )
+
+    assert [row[0] for row, keep in zip(rows, kept, strict=True) if keep] == ["a", "c"]
+
+
+def test_points_are_read_from_the_extended_wkb_postgis_sends() -> None:
+    # SELECT ST_SetSRID(ST_MakePoint(-122.4018868, 37.7841251), 4326)::geography, in binary.
+    point = bytes.fromhex("0101000020e61000006cac6983b8995ec0823c16365ee44240")
+    # An Earth-centred POINT ZM with SRID 4978, as location.space_time is stored.
+    space_time = bytes.fromhex("01010000e07213000054065f124ca244c1445f91367b4150c14f1b0e62e3a64d4154e3254fee2c9241")
+
+    assert ewkb_points([point, point], 2).tolist() == [[-122.4018868, 37.7841251]] * 2
+    assert ewkb_points([space_time], 4)[0, :3].tolist() == [-2704536.1435249243, -4261356.852622811, 3886534.7660555015]
+    assert ewkb_points([], 2).shape == (0, 2)
+    with pytest.raises(ValueError, match="not 25 bytes"):
+        ewkb_points([point, space_time], 2)
+    with pytest.raises(ValueError, match="little-endian"):
+        ewkb_points([b"\x00" + point[1:]], 2)

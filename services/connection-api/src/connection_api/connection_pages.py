@@ -15,13 +15,14 @@ in two steps:
    then ordered by (time, id) and cut after the cursor.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from connection_api.contacts_index import Pings, Search, as_stored
+from connection_api.contacts_index import Floats, Int64s, Pings, Search, as_stored
 
 # The first stretch read, and by how much a stretch may grow (as the SQL reader's slices).
 FIRST_STRETCH_US = 2 * 60 * 1_000_000
@@ -84,19 +85,56 @@ def page_candidates(search: Search, first: int, after_time: int | None, wanted: 
     return Candidates(pings, read_until, complete)
 
 
-def matching_rows(candidates: Pings, rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
-    """The rows that are candidates: the same person number, time (microseconds) and position as the index
-    stores it (``as_stored``), each row ending with those five values (person, micros, x, y, z).
+@dataclass(frozen=True)
+class RowKeys:
+    """The (person, time) of each candidate once, as the rows' statement takes them: the distinct persons'
+    ids, and per key its person's place among them and its microseconds (PostgreSQL array literals: a
+    thousand values are dumped by psycopg one by one in Python, slower than finding their rows)."""
 
-    The database may hold other pings of the same person at the same time, elsewhere: those are not near.
-    """
-    if not rows:
-        return []
-    wanted = set(zip(candidates.person.tolist(), candidates.time.tolist(), *candidates.xyz.T.tolist(), strict=True))
-    tails = np.array([row[-5:] for row in rows], np.float64)
-    # Exact in float64: person numbers and microseconds of this century are far under 2^53.
-    stored = as_stored(tails[:, 2:])
-    keys = zip(
-        tails[:, 0].astype(np.int64).tolist(), tails[:, 1].astype(np.int64).tolist(), *stored.T.tolist(), strict=True
+    persons: Int64s
+    person_ids: str
+    places: str
+    micros: str
+    count: int
+
+
+def row_keys(candidates: Pings, ids: Sequence[Any]) -> RowKeys:
+    keys = np.unique(np.stack([candidates.person.astype(np.int64), candidates.time], axis=1), axis=0)
+    persons, places = np.unique(keys[:, 0], return_inverse=True)
+    return RowKeys(
+        persons,
+        _array_literal(str(ids[person]) for person in persons.tolist()),
+        _array_literal(map(str, places.tolist())),
+        _array_literal(map(str, keys[:, 1].tolist())),
+        len(keys),
     )
-    return [row for row, key in zip(rows, keys, strict=True) if key in wanted]
+
+
+def _array_literal(values: Iterable[str]) -> str:
+    return "{" + ",".join(values) + "}"
+
+
+def matching(candidates: Pings, person: Int64s, micros: Int64s, xyz: Floats) -> npt.NDArray[np.bool_]:
+    """Which rows (each a ``person`` number, ``micros`` and position) are candidates: the same person, time
+    and position as the index stores it (``as_stored``). The database may hold other pings of the same
+    person at the same time elsewhere: those are not near."""
+    wanted = set(zip(candidates.person.tolist(), candidates.time.tolist(), *candidates.xyz.T.tolist(), strict=True))
+    keys = zip(person.tolist(), micros.tolist(), *as_stored(xyz).T.tolist(), strict=True)
+    return np.fromiter((key in wanted for key in keys), np.bool_, len(person))
+
+
+def ewkb_points(blobs: Sequence[bytes], dimensions: int) -> Floats:
+    """Points as PostGIS sends them in binary (extended WKB: byte order, type, SRID, then the coordinates),
+    little-endian with an SRID, as an n x ``dimensions`` array. Raises ValueError on any other shape."""
+    size = _EWKB_HEADER + 8 * dimensions
+    if any(len(blob) != size for blob in blobs):
+        raise ValueError(f"a point is not {size} bytes of extended WKB")
+    raw = np.frombuffer(b"".join(blobs), np.uint8).reshape(len(blobs), size)
+    if len(blobs) and ((raw[:, 0] != 1).any() or (raw[:, 1:5] != raw[0, 1:5]).any()):
+        raise ValueError("the points are not all little-endian extended WKB of one type")
+    points: Floats = raw[:, _EWKB_HEADER:].copy().view("<f8").reshape(len(blobs), dimensions)
+    return points
+
+
+# Byte order (1), geometry type with flags (4), SRID (4).
+_EWKB_HEADER = 9

@@ -9,33 +9,30 @@ from typing import Any, cast
 import numpy as np
 import psycopg
 from prometheus_client import Counter
-from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connection_api.adapters import SqlConnectionReader
-from connection_api.connection_pages import Candidates, matching_rows, page_candidates
+from connection_api.connection_pages import Candidates, RowKeys, ewkb_points, matching, page_candidates, row_keys
 from connection_api.contacts_feed import ContactsIndex
 from connection_api.contacts_index import ContactsSnapshot, Pings, TooManyCubes, Totals, from_micros, to_micros
 from connection_api.ports import TooCostly
 from connection_api.proximity import Proximity
-from connection_api.schemas import Connection, ConnectionPage, Contact, ContactPage, PersonPublic
+from connection_api.schemas import ConnectionPage, ConnectionRow, Contact, ContactPage, PersonPublic
 from udaconnect_common.tables import person_table
 
 ANSWERS = Counter("contacts_answers_total", "Contacts requests answered, by what answered them", ["by"])
 CONNECTION_ANSWERS = Counter(
     "connection_pages_total", "Connection pages answered, by what answered them (index or sql)", ["by"]
 )
-_CONNECTIONS = TypeAdapter(list[Connection])
 # The candidates' rows by (person, time), from each partition's (person_id, creation_time) index; the
-# range bounds prune the partitions. Times travel as microseconds from PostgreSQL's epoch.
-_ROWS_SQL = """SELECT location.id, location.person_id, location.creation_time,
-       ST_Y(location.coordinate::geometry), ST_X(location.coordinate::geometry),
-       person.first_name, person.last_name, person.company_name,
-       wanted.number, wanted.micros,
-       ST_X(location.space_time), ST_Y(location.space_time), ST_Z(location.space_time)
-FROM unnest(%(person_ids)s::uuid[], %(numbers)s::int4[], %(micros)s::int8[]) AS wanted(person_id, number, micros)
-JOIN location ON location.person_id = wanted.person_id
+# range bounds prune the partitions. Times travel as microseconds from PostgreSQL's epoch; positions as
+# the points themselves (decoded by numpy: five PostGIS calls a row cost more than the lookup).
+_ROWS_SQL = """SELECT location.id, location.person_id, location.creation_time, location.coordinate,
+       location.space_time, person.first_name, person.last_name, person.company_name,
+       wanted.place, wanted.micros
+FROM unnest(%(places)s::int4[], %(micros)s::int8[]) AS wanted(place, micros)
+JOIN location ON location.person_id = (%(person_ids)s::uuid[])[wanted.place + 1]
  AND location.creation_time = TIMESTAMPTZ '2000-01-01 00:00:00+00' + wanted.micros * INTERVAL '1 microsecond'
 -- A lookup by key per row (OFFSET 0 keeps it one): the planner expects one row per key and, joined,
 -- would scan the person table for each.
@@ -83,22 +80,22 @@ class IndexedConnectionReader:
         after_time = None if after is None else to_micros(after[0])
         first = start if after_time is None else max(start, after_time)
         candidates = await asyncio.to_thread(self._candidates, snapshot, person, query, first, after_time, limit + 1)
-        keys = sorted(set(zip(candidates.pings.person.tolist(), candidates.pings.time.tolist(), strict=True)))
-        if len(keys) > MAX_PAGE_KEYS:
+        keys = row_keys(candidates.pings, snapshot.ids)
+        if keys.count > MAX_PAGE_KEYS:
             CONNECTION_ANSWERS.labels("sql").inc()
             return await self._sql.connections(query, limit, after)
         CONNECTION_ANSWERS.labels("index").inc()
         if not candidates.complete and not len(candidates.pings) and candidates.read_until == first:
             raise TooCostly(_TOO_COSTLY_PAGE)
-        rows = await self._rows(snapshot, candidates.pings, keys)
+        rows = await self._rows(candidates.pings, keys)
         if after is not None:
-            rows = [row for row in rows if (row[2], row[0]) > after]
+            rows = [row for row in rows if (row["location"]["creation_time"], row["location"]["id"]) > after]
         has_more = len(rows) > limit
         resume_at = None
         if not has_more and candidates.read_until is not None:
             # Cut short (its work ran out, or the rows of a deleted person were gone): the next page reads on.
             resume_at = from_micros(candidates.read_until)
-        return ConnectionPage(connections=self._connections(rows[:limit]), has_more=has_more, resume_at=resume_at)
+        return ConnectionPage(connections=rows[:limit], has_more=has_more, resume_at=resume_at)
 
     @staticmethod
     def _candidates(
@@ -112,16 +109,14 @@ class IndexedConnectionReader:
             raise TooCostly(_TOO_COSTLY_PAGE) from None
         return page_candidates(search, first, after_time, wanted)
 
-    async def _rows(self, snapshot: ContactsSnapshot, pings: Pings, keys: list[tuple[int, int]]) -> list[Any]:
-        """The candidates' rows as tuples (id, person_id, creation_time, latitude, longitude, first_name,
-        last_name, company_name), by (time, id)."""
-        if not keys:
+    async def _rows(self, pings: Pings, keys: RowKeys) -> list[ConnectionRow]:
+        """The candidates' rows as connections, by (time, id)."""
+        if not keys.count:
             return []
-        ids = snapshot.ids
         bound = {
-            "person_ids": [ids[person] for person, _ in keys],
-            "numbers": [person for person, _ in keys],
-            "micros": [micros for _, micros in keys],
+            "person_ids": keys.person_ids,
+            "places": keys.places,
+            "micros": keys.micros,
             "first": from_micros(int(pings.time.min())),
             "last": from_micros(int(pings.time.max())),
         }
@@ -133,28 +128,29 @@ class IndexedConnectionReader:
             async with driver.cursor(binary=True) as cursor:
                 await cursor.execute(_ROWS_SQL, bound)
                 rows = await cursor.fetchall()
-        found = [row[:8] for row in matching_rows(pings, rows)]
-        found.sort(key=lambda row: (row[2], row[0]))
+        if not rows:
+            return []
+        person = keys.persons[np.array([row[8] for row in rows], np.int64)]
+        micros = np.array([row[9] for row in rows], np.int64)
+        xyz = ewkb_points([row[4] for row in rows], 4)[:, :3]
+        kept = matching(pings, person, micros, xyz)
+        longitude, latitude = ewkb_points([row[3] for row in rows], 2).T.tolist()
+        found: list[ConnectionRow] = [
+            {
+                "person": {"id": person_id, "first_name": first, "last_name": last, "company_name": company},
+                "location": {
+                    "id": location_id,
+                    "person_id": person_id,
+                    "latitude": latitude[at],
+                    "longitude": longitude[at],
+                    "creation_time": creation_time,
+                },
+            }
+            for at, (location_id, person_id, creation_time, _, _, first, last, company, _, _) in enumerate(rows)
+            if kept[at]
+        ]
+        found.sort(key=lambda row: (row["location"]["creation_time"], row["location"]["id"]))
         return found
-
-    @staticmethod
-    def _connections(rows: list[Any]) -> list[Connection]:
-        # Validated in one call for the whole page (pydantic's core), as the SQL reader does.
-        return _CONNECTIONS.validate_python(
-            [
-                {
-                    "person": {"id": person_id, "first_name": first, "last_name": last, "company_name": company},
-                    "location": {
-                        "id": location_id,
-                        "person_id": person_id,
-                        "latitude": latitude,
-                        "longitude": longitude,
-                        "creation_time": at,
-                    },
-                }
-                for location_id, person_id, at, latitude, longitude, first, last, company in rows
-            ]
-        )
 
     async def check(self) -> None:
         await self._sql.check()
