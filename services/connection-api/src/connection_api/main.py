@@ -1,7 +1,6 @@
 """Composition root: settings from the environment, the database adapter, uvicorn."""
 
 import ctypes
-import gc
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -58,7 +57,7 @@ def build_app() -> FastAPI:
         on_startup.append(index.start)
         on_shutdown.insert(0, index.close)
         readiness["contacts_index"] = indexed.check_index
-    app = create_app(
+    return create_app(
         reader,
         access=access_control_from(settings),
         max_body_bytes=settings.max_body_bytes,
@@ -67,11 +66,6 @@ def build_app() -> FastAPI:
         on_shutdown=on_shutdown,
         readiness_checks=readiness,
     )
-    # Everything made so far (modules, schemas, the app) lives as long as the process: out of the garbage
-    # collector's sight, a full collection no longer walks it. A page of connections makes thousands of
-    # objects, which otherwise set off full collections that cost more than building the page.
-    gc.freeze()
-    return app
 
 
 def main() -> None:
