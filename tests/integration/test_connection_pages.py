@@ -88,7 +88,7 @@ async def _whole_answer(reader: ConnectionReader, query: Proximity, limit: int) 
 
 CASES = [
     # distance m, window minutes, page size
-    (5.0, None, 1),
+    (5.0, None, 4),
     (5.0, None, 7),
     (5.0, 5, 3),
     (50.0, None, 13),
