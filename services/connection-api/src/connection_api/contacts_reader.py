@@ -1,5 +1,5 @@
-"""Contacts from the in-memory index (``contacts_index``), everything else (and contacts while the index
-cannot be used) from SQL (``adapters``)."""
+"""Contacts and pages of connections from the in-memory index (``contacts_index``, ``connection_pages``);
+the rest, and everything while the index cannot be used, from SQL (``adapters``)."""
 
 import asyncio
 import uuid
@@ -55,7 +55,8 @@ _TOO_COSTLY = (
 
 
 class IndexedConnectionReader:
-    """The :class:`~connection_api.ports.ConnectionReader` of the service: SQL, with contacts from memory."""
+    """The :class:`~connection_api.ports.ConnectionReader` of the service: connections and contacts from
+    memory, SQL while the index cannot be used."""
 
     def __init__(self, sql: SqlConnectionReader, engine: AsyncEngine, index: ContactsIndex) -> None:
         self._sql = sql
