@@ -503,20 +503,23 @@ class ContactsSnapshot:
 
     def search(self, person: int, start: int, end: int, distance_m: float, window_us: int | None) -> "Search":
         """The search for ``person``'s pings in ``[start, end)``: the others' pings near them, found by
-        stretch of the others' time (connections) or all at once (contacts). Raises :class:`TooManyCubes`."""
-        own = self.own_pings(person, start, end)
-        parts = [part.search(own, person, distance_m, window_us) for part in self.parts]
-        return Search(self, [part for part in parts if part is not None], start, end)
+        stretch of the others' time (connections) or all at once (contacts)."""
+        return Search(self, person, start, end, distance_m, window_us)
 
     def totals(
         self, person: int, start: int, end: int, distance_m: float, window_us: int | None, max_checks: int = MAX_CHECKS
     ) -> Totals | None:
         """Everyone's totals with ``person`` in ``[start, end)``; None if the search is too costly."""
         try:
-            search = self.search(person, start, end, distance_m, window_us)
+            return self.search(person, start, end, distance_m, window_us).totals(max_checks)
         except TooManyCubes:
             return None
-        return search.totals(max_checks)
+
+
+# With a window, a stretch of the others' time is searched against the own pings within the window of it
+# only: the cubes they reach are listed for a chunk of at least this much of the others' time at once (a
+# page's stretches then share one), not for the whole range (a day of own pings, for a page of minutes).
+CHUNK_US = 60 * 60 * 1_000_000
 
 
 @dataclass
@@ -524,26 +527,48 @@ class Search:
     """One person's search of a :class:`ContactsSnapshot` (both its parts) for a range ``[start, end)``."""
 
     snapshot: ContactsSnapshot
-    parts: list[CubeSearch]
+    person: int
     start: int
     end: int
+    distance_m: float
+    window_us: int | None
     # Distance checks made so far, of the request's MAX_CHECKS.
     checks: int = 0
+    # The others' time the cubes listed last serve, and those cubes (for each part of the snapshot).
+    _chunk: tuple[int, int, list[CubeSearch]] | None = None
+
+    def _parts(self, start: int, end: int) -> list[CubeSearch]:
+        """The cubes in reach for the others' pings in ``[start, end)``. Raises :class:`TooManyCubes`."""
+        if self.window_us is None:
+            # Without a window every own ping of the range can be near any other ping.
+            start, end = self.start, self.end
+        if self._chunk is not None and self._chunk[0] <= start and end <= self._chunk[1]:
+            return self._chunk[2]
+        own_from, own_to = self.start, self.end
+        if self.window_us is not None:
+            end = min(self.end, max(end, start + CHUNK_US))
+            # An other ping at t < end pairs with own pings up to t + W < end + W.
+            own_from, own_to = max(self.start, start - self.window_us), min(self.end, end + self.window_us)
+        own = self.snapshot.own_pings(self.person, own_from, own_to)
+        parts = [part.search(own, self.person, self.distance_m, self.window_us) for part in self.snapshot.parts]
+        self._chunk = (start, end, [part for part in parts if part is not None])
+        return self._chunk[2]
 
     def totals(self, max_checks: int = MAX_CHECKS) -> Totals | None:
-        """Everyone's totals with the person; None if the search is too costly."""
+        """Everyone's totals with the person; None if the search is too costly. Raises :class:`TooManyCubes`."""
         totals = Totals.zero(len(self.snapshot.persons))
-        for part in self.parts:
+        for part in self._parts(self.start, self.end):
             if not part.add_contacts(self.start, self.end, totals, max_checks):
                 return None
         return totals
 
     def near(self, start: int, end: int, max_checks: int = MAX_CHECKS) -> Pings | None:
         """The others' pings in ``[start, end)`` (within the search's range) near one of the person's, in
-        time order; None when the request's checks, counted over every call, would pass ``max_checks``."""
+        time order; None when the request's checks, counted over every call, would pass ``max_checks``.
+        Raises :class:`TooManyCubes`."""
         found = []
         start, end = max(start, self.start), min(end, self.end)
-        for part in self.parts:
+        for part in self._parts(start, end):
             checks, at = part.near(start, end, max_checks - self.checks)
             self.checks += checks
             if self.checks > max_checks:

@@ -25,9 +25,10 @@ ANSWERS = Counter("contacts_answers_total", "Contacts requests answered, by what
 CONNECTION_ANSWERS = Counter(
     "connection_pages_total", "Connection pages answered, by what answered them (index or sql)", ["by"]
 )
-# The candidates' rows by (person, time), from each partition's (person_id, creation_time) index; the
-# range bounds prune the partitions. Times travel as microseconds from PostgreSQL's epoch; positions as
-# the points themselves (decoded by numpy: five PostGIS calls a row cost more than the lookup).
+# The candidates' rows by (person, time), in the page's order, from each partition's (person_id,
+# creation_time) index; the range bounds prune the partitions. Times travel as microseconds from
+# PostgreSQL's epoch; positions as the points themselves (decoded by numpy: five PostGIS calls a row cost
+# more than the lookup).
 _ROWS_SQL = """SELECT location.id, location.person_id, location.creation_time, location.coordinate,
        location.space_time, person.first_name, person.last_name, person.company_name,
        wanted.place, wanted.micros
@@ -39,7 +40,8 @@ JOIN location ON location.person_id = (%(person_ids)s::uuid[])[wanted.place + 1]
 JOIN LATERAL (
   SELECT first_name, last_name, company_name FROM person WHERE person.id = location.person_id OFFSET 0
 ) AS person ON true
-WHERE location.creation_time >= %(first)s AND location.creation_time <= %(last)s"""
+WHERE location.creation_time >= %(first)s AND location.creation_time <= %(last)s
+ORDER BY location.creation_time, location.id"""
 # More distinct (person, time) pairs than this for one page (a crowd of pings at one instant where the page
 # is cut): the page is read by SQL, which breaks the tie by id itself.
 MAX_PAGE_KEYS = 20_000
@@ -104,11 +106,11 @@ class IndexedConnectionReader:
     ) -> Candidates:
         window_us = None if query.window is None else query.window // _MICROSECOND
         start, end = to_micros(query.period.start), to_micros(query.period.end)
+        search = snapshot.search(person, start, end, query.distance_m, window_us)
         try:
-            search = snapshot.search(person, start, end, query.distance_m, window_us)
+            return page_candidates(search, first, after_time, wanted)
         except TooManyCubes:
             raise TooCostly(_TOO_COSTLY_PAGE) from None
-        return page_candidates(search, first, after_time, wanted)
 
     async def _rows(self, pings: Pings, keys: RowKeys) -> list[ConnectionRow]:
         """The candidates' rows as connections, by (time, id)."""
@@ -122,6 +124,8 @@ class IndexedConnectionReader:
             "last": from_micros(int(pings.time.max())),
         }
         async with self._engine.connect() as connection:
+            # One statement: no transaction to begin and end (two round trips).
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             # Straight through psycopg, in binary: a thousand rows through SQLAlchemy's rows cost more than
             # finding them.
             raw = await connection.get_raw_connection()
@@ -134,7 +138,7 @@ class IndexedConnectionReader:
         person = keys.persons[np.array([row[8] for row in rows], np.int64)]
         micros = np.array([row[9] for row in rows], np.int64)
         xyz = ewkb_points([row[4] for row in rows], 4)[:, :3]
-        kept = matching(pings, person, micros, xyz)
+        kept = matching(pings, person, micros, xyz).tolist()
         longitude, latitude = ewkb_points([row[3] for row in rows], 2).T.tolist()
         found: list[ConnectionRow] = [
             {
@@ -150,7 +154,6 @@ class IndexedConnectionReader:
             for at, (location_id, person_id, creation_time, _, _, first, last, company, _, _) in enumerate(rows)
             if kept[at]
         ]
-        found.sort(key=lambda row: (row["location"]["creation_time"], row["location"]["id"]))
         return found
 
     async def check(self) -> None:

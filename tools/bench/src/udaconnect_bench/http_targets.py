@@ -38,6 +38,8 @@ class Timed:
     # 422s (too costly for the budget) and how long the user waited for each.
     refused_seconds: list[float] = field(default_factory=list)
     rows: int = 0
+    # Of ``seconds`` (whole answers): the client's own decoding of the JSON it received.
+    decoding_seconds: list[float] = field(default_factory=list)
 
     @property
     def refused(self) -> int:
@@ -64,20 +66,24 @@ def _get(http: httpx.Client, url: str, params: dict[str, str] | None = None) -> 
     return time.perf_counter() - began, response
 
 
-def _whole(http: httpx.Client, url: str, params: dict[str, str]) -> tuple[float, int, int]:
-    """Every page followed: (seconds, rows, status of the last response)."""
+def _whole(http: httpx.Client, url: str, params: dict[str, str]) -> tuple[float, int, int, float]:
+    """Every page followed: (seconds, rows, status of the last response, seconds of them the client spent
+    decoding the JSON)."""
     began = time.perf_counter()
     rows = 0
+    decoding = 0.0
     next_url: str | None = url
     next_params: dict[str, str] | None = params
     while next_url is not None:
         response = http.get(next_url, params=next_params)
         if response.status_code != 200:
-            return time.perf_counter() - began, rows, response.status_code
+            return time.perf_counter() - began, rows, response.status_code, decoding
+        decode_began = time.perf_counter()
         rows += len(response.json())
+        decoding += time.perf_counter() - decode_began
         link = response.links.get("next")
         next_url, next_params = (str(http.base_url.join(link["url"])), None) if link else (None, None)
-    return time.perf_counter() - began, rows, 200
+    return time.perf_counter() - began, rows, 200, decoding
 
 
 def _record(timed: Timed, seconds: float, status: int, rows: int = 0) -> None:
@@ -116,7 +122,7 @@ def measure(base: str, sample: Sequence[PersonDay], event: Event, owner_dsn: str
                 params = {**whole_event, **case, "limit": str(CONTACTS_PAGE)}
                 seconds, response = _get(http, url, params)
                 _record(first_pages[label], seconds, response.status_code, 1)
-                seconds, rows, status = _whole(http, url, params)
+                seconds, rows, status, _ = _whole(http, url, params)
                 _record(wholes[label], seconds, status, rows)
             log.info(
                 "contacts %s: %d answered, %d refused",
@@ -143,8 +149,9 @@ def measure(base: str, sample: Sequence[PersonDay], event: Event, owner_dsn: str
                 "distance": "5",
                 "limit": str(CONNECTION_PAGE),
             }
-            seconds, rows, status = _whole(http, f"/api/persons/{legacy_day.person_id}/connection", params)
+            seconds, rows, status, decoding = _whole(http, f"/api/persons/{legacy_day.person_id}/connection", params)
             _record(legacy_whole, seconds, status, rows)
+            legacy_whole.decoding_seconds.append(decoding)
         worst = _worst_cases(http, owner_dsn, persons[0], event)
     return HttpTargets(first_pages, wholes, copresence, legacy_whole, worst)
 

@@ -431,6 +431,7 @@ def _http_targets(conn: ConnectionResults) -> list[Target]:
     if legacy_paged.seconds:
         median_s = sorted(legacy_paged.seconds)[len(legacy_paged.seconds) // 2]
         rows = legacy_paged.rows / len(legacy_paged.seconds)
+        decoding_s = sorted(legacy_paged.decoding_seconds)[len(legacy_paged.decoding_seconds) // 2]
         full = conn.legacy_full
         found.append(
             Target(
@@ -441,7 +442,9 @@ def _http_targets(conn: ConnectionResults) -> list[Target]:
                 "x",
                 what=f"1 day, 5 m, no window, {full.person_day.pings} pings: legacy {full.run.seconds:.1f} s in "
                 f"full vs every page of {rows:,.0f} rows over HTTP (pages of {http_targets.CONNECTION_PAGE:,}) "
-                f"{median_s * 1000:,.0f} ms, median of {len(legacy_paged.seconds)}",
+                f"{median_s * 1000:,.0f} ms, median of {len(legacy_paged.seconds)}; of which the client's own "
+                f"JSON decoding {decoding_s * 1000:,.0f} ms (the legacy's time as the ceiling: "
+                f"{full.run.seconds / decoding_s:,.0f}x)",
             )
         )
         found.append(
