@@ -4,6 +4,7 @@ cut that keeps every tie, the stretches' growth, and which database rows are the
 import numpy as np
 import pytest
 
+from connection_api import connection_pages
 from connection_api.connection_pages import (
     FIRST_STRETCH_US,
     GROWTH,
@@ -12,7 +13,7 @@ from connection_api.connection_pages import (
     next_stretch,
     page_candidates,
 )
-from connection_api.contacts_index import ContactsSnapshot, PingIndex, Pings, as_stored
+from connection_api.contacts_index import ContactsSnapshot, PingIndex, Pings, TooManyNear, as_stored
 from udaconnect_common.cubes import earth_centred
 
 MINUTE_US = 60_000_000
@@ -100,6 +101,37 @@ def test_pages_of_candidates_follow_one_another_to_every_near_ping(
         after = first = int(later[wanted - 1])
     assert seen == set(_keys(expected))
     assert pages >= len(expected) // wanted // 2
+
+
+def test_a_stretch_that_overshoots_into_a_busy_time_is_read_again_shorter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection_pages, "MIN_HOLD", 20)
+    monkeypatch.setattr(connection_pages, "HOLD_PER_WANTED", 1)
+    pings = _crowd(seed=5)
+    expected = pings.take(_near(pings, 5.0, None))
+    search = _snapshot(pings).search(ME, START, END, 5.0, None)
+    held: list[int] = []
+    refused: list[int] = []
+    near = search.near
+
+    def recording(start: int, end: int, max_checks: int = 10**9, most: int | None = None) -> Pings | None:
+        try:
+            found = near(start, end, max_checks, most)
+        except TooManyNear as exc:
+            refused.append(exc.found)
+            raise
+        held.append(0 if found is None else len(found))
+        return found
+
+    monkeypatch.setattr(search, "near", recording)
+
+    # From midnight: the stretches grow over the night, then land in the morning's crowd.
+    candidates = page_candidates(search, START, None, wanted=15)
+
+    assert refused, "no stretch overshot"
+    assert max(held) <= 20
+    cut = candidates.read_until
+    assert cut is not None
+    assert _keys(candidates.pings) == _keys(expected.take(np.flatnonzero(expected.time < cut)))
 
 
 def test_a_cursor_at_a_crowded_instant_keeps_every_ping_of_that_instant() -> None:

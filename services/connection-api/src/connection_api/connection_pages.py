@@ -22,11 +22,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from connection_api.contacts_index import Floats, Int64s, Pings, Search, as_stored
+from connection_api.contacts_index import Floats, Int64s, Pings, Search, TooManyNear, as_stored
 
 # The first stretch read, and by how much a stretch may grow (as the SQL reader's slices).
 FIRST_STRETCH_US = 2 * 60 * 1_000_000
 GROWTH = 4
+# A stretch holds at most this many near pings for each one a page wants (or MIN_HOLD): one grown over a
+# night into a busy day is read again shorter, rather than hold its million pings (tens of megabytes).
+HOLD_PER_WANTED = 8
+MIN_HOLD = 10_000
 
 
 def next_stretch(span_us: int, found: int, missing: int) -> int:
@@ -65,7 +69,13 @@ def page_candidates(search: Search, first: int, after_time: int | None, wanted: 
     complete = True
     while start < search.end and after < wanted:
         stop = min(start + span, search.end)
-        near = search.near(start, stop)
+        try:
+            # A stretch of a single microsecond is held whatever it holds (the reader then asks SQL).
+            near = search.near(start, stop, most=max(HOLD_PER_WANTED * wanted, MIN_HOLD) if stop - start > 1 else None)
+        except TooManyNear as exc:
+            # Overshot into a busy time: a shorter stretch, sized by what this one found.
+            span = max(1, (stop - start) * max(HOLD_PER_WANTED * wanted, MIN_HOLD) // (2 * exc.found))
+            continue
         if near is None:
             complete = False
             break

@@ -460,9 +460,11 @@ class CubeSearch:
         )
         return completed
 
-    def near(self, start: int, end: int, max_checks: int, room: int = 4096) -> tuple[int, Int64s]:
-        """The distance checks made (more than ``max_checks``: it gave up), and the positions in the index of
-        the other pings in ``[start, end)`` near an own ping, in no particular order."""
+    def near(self, start: int, end: int, max_checks: int, most: int | None = None) -> tuple[int, int, Int64s | None]:
+        """The distance checks made (more than ``max_checks``: it gave up), how many other pings in
+        ``[start, end)`` are near an own ping, and their positions in the index in no particular order
+        (None when there are more than ``most``: they are not held)."""
+        room = 4096 if most is None else min(4096, most + 1)
         while True:
             near = np.empty(room, np.int64)
             checks, found = contacts_kernel.near_pings(
@@ -476,8 +478,18 @@ class CubeSearch:
                 near=near,
             )
             if found <= room or checks > max_checks:
-                return checks, near[: min(found, room)]
+                return checks, found, near[: min(found, room)]
+            if most is not None and found > most:
+                return checks, found, None
             room = found
+
+
+class TooManyNear(Exception):
+    """More near pings in a stretch of time than a request may hold at once: ask for a shorter one."""
+
+    def __init__(self, found: int) -> None:
+        super().__init__(f"{found} near pings")
+        self.found = found
 
 
 @dataclass
@@ -562,17 +574,23 @@ class Search:
                 return None
         return totals
 
-    def near(self, start: int, end: int, max_checks: int = MAX_CHECKS) -> Pings | None:
+    def near(self, start: int, end: int, max_checks: int = MAX_CHECKS, most: int | None = None) -> Pings | None:
         """The others' pings in ``[start, end)`` (within the search's range) near one of the person's, in
         time order; None when the request's checks, counted over every call, would pass ``max_checks``.
-        Raises :class:`TooManyCubes`."""
+        Raises :class:`TooManyNear` when there are more than ``most`` (not held: a stretch that overshot
+        into a busy day could be a million) and :class:`TooManyCubes`."""
         found = []
+        held = 0
         start, end = max(start, self.start), min(end, self.end)
         for part in self._parts(start, end):
-            checks, at = part.near(start, end, max_checks - self.checks)
+            left = None if most is None else most - held
+            checks, count, at = part.near(start, end, max_checks - self.checks, left)
             self.checks += checks
             if self.checks > max_checks:
                 return None
+            if at is None:
+                raise TooManyNear(held + count)
+            held += count
             found.append(part.index.pings_at(at))
         near = Pings.concat(found)
         return near.take(np.argsort(near.time, kind="stable"))
