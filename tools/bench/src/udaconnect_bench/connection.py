@@ -26,8 +26,11 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from connection_api.adapters import SqlConnectionReader
+from connection_api.contacts_feed import ContactsFeed, ContactsIndex
+from connection_api.contacts_reader import IndexedConnectionReader
 from connection_api.proximity import Proximity
 from connection_api.queries import connections_statement
+from connection_api.settings import DEFAULT_CONTACTS_INDEX_MAX_PINGS
 from udaconnect_bench import auth, legacy
 from udaconnect_bench.stats import Summary
 from udaconnect_common.db import create_read_engine
@@ -202,13 +205,26 @@ class PageTrace:
 
 
 class ServicePages:
-    """The first page exactly as the API reads it (``SqlConnectionReader``, the read-only role), without HTTP."""
+    """The first page exactly as the API reads it, without HTTP: from the in-memory index, loaded here as
+    the service loads it (``IndexedConnectionReader``, the read-only role). :meth:`trace` times the SQL
+    reader's statements (what answers while the index loads)."""
 
     def __init__(self, url: str) -> None:
         self._runner = asyncio.Runner()
         # The engine the APIs build (pre-ping, statement timeout), one connection.
         self._engine = create_read_engine(url, pool_size=1)
-        self._reader = SqlConnectionReader(self._engine)
+        self._sql = SqlConnectionReader(self._engine)
+        self._index = ContactsIndex(ContactsFeed(self._engine, url, DEFAULT_CONTACTS_INDEX_MAX_PINGS))
+        self._reader = IndexedConnectionReader(self._sql, self._engine, self._index)
+        self._runner.run(self._load())
+
+    async def _load(self) -> None:
+        self._index.start()
+        for _ in range(3000):
+            if await self._index.current() is not None:
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError("the contacts index did not load within ten minutes")
 
     def first_page(self, query: Proximity, limit: int) -> tuple[float, int]:
         """Seconds and rows of the first page."""
@@ -235,7 +251,7 @@ class ServicePages:
         event.listen(sync_engine, "after_cursor_execute", after)
         try:
             started = time.perf_counter()
-            self._runner.run(self._reader.connections(query, limit, None))
+            self._runner.run(self._sql.connections(query, limit, None))
             seconds = time.perf_counter() - started
         finally:
             event.remove(sync_engine, "before_cursor_execute", before)
@@ -264,6 +280,7 @@ class ServicePages:
             return "\n".join(str(row[0]) for row in result)
 
     def close(self) -> None:
+        self._runner.run(self._index.close())
         self._runner.run(self._engine.dispose())
         self._runner.close()
 

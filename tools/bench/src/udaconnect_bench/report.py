@@ -300,8 +300,8 @@ def page_trace_section(trace: PageTrace, whose: str) -> str:
     ]
     in_sql = sum(statement.seconds for statement in trace.statements)
     return (
-        f"The first page of {whose} (person {day.person_id}, {day.day}, {day.pings} pings), read again with each "
-        f"statement timed: {ms(trace.seconds)} in all, {ms(in_sql)} of it in its statements (the rest is Python: "
+        f"The first page of {whose} (person {day.person_id}, {day.day}, {day.pings} pings), read again by the SQL "
+        "reader (what answers while the index loads) with each statement timed: {ms(trace.seconds)} in all, {ms(in_sql)} of it in its statements (the rest is Python: "
         "building the page, the driver). A *jump* finds where something may be near next; a *read* reads a "
         "stretch of the others' time.\n\n"
         + table(["#", "statement", "stretch (UTC)", "rows", "time"], rows)
@@ -425,7 +425,8 @@ def markdown(result: BenchResult) -> str:
             f"cost, measured on {size.legacy_sample_pings} pings of the sample per range and distance, times the "
             "person's pings in the range (the legacy has no window: its cost is the no-window cost). **First page**: "
             f"the first {connection.HTTP_PAGE:,} rows (the API's largest page) read as the API reads them "
-            "(`SqlConnectionReader`: stretches of time from the cursor on until the page is full), "
+            "(`IndexedConnectionReader`: the in-memory index, loaded in the bench's process as the service loads it, "
+            "searched in stretches of time from the cursor on until the page is full, then the page's rows by key), "
             f"{connection.FIRST_PAGE_ROUNDS} rounds over the sample; ratio p50 is the legacy's estimate over the "
             "whole answer's.",
             "**What the targets time.** The API answers a request with one page (DESIGN: lists are paged, nothing "
