@@ -301,7 +301,8 @@ def page_trace_section(trace: PageTrace, whose: str) -> str:
     in_sql = sum(statement.seconds for statement in trace.statements)
     return (
         f"The first page of {whose} (person {day.person_id}, {day.day}, {day.pings} pings), read again by the SQL "
-        "reader (what answers while the index loads) with each statement timed: {ms(trace.seconds)} in all, {ms(in_sql)} of it in its statements (the rest is Python: "
+        "reader (what answers while the index loads) with each statement timed: "
+        f"{ms(trace.seconds)} in all, {ms(in_sql)} of it in its statements (the rest is Python: "
         "building the page, the driver). A *jump* finds where something may be near next; a *read* reads a "
         "stretch of the others' time.\n\n"
         + table(["#", "statement", "stretch (UTC)", "rows", "time"], rows)
