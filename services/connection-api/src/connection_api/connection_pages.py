@@ -67,14 +67,15 @@ def page_candidates(search: Search, first: int, after_time: int | None, wanted: 
     after = 0
     start, span = first, FIRST_STRETCH_US
     complete = True
+    hold = max(HOLD_PER_WANTED * wanted, MIN_HOLD)
     while start < search.end and after < wanted:
         stop = min(start + span, search.end)
         try:
             # A stretch of a single microsecond is held whatever it holds (the reader then asks SQL).
-            near = search.near(start, stop, most=max(HOLD_PER_WANTED * wanted, MIN_HOLD) if stop - start > 1 else None)
+            near = search.near(start, stop, most=hold if stop - start > 1 else None)
         except TooManyNear as exc:
             # Overshot into a busy time: a shorter stretch, sized by what this one found.
-            span = max(1, (stop - start) * max(HOLD_PER_WANTED * wanted, MIN_HOLD) // (2 * exc.found))
+            span = max(1, (stop - start) * hold // (2 * exc.found))
             continue
         if near is None:
             complete = False

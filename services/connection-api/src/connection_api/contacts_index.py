@@ -442,17 +442,23 @@ class CubeSearch:
     distance_m: float
     person: int
 
+    def _question(self, start: int, end: int, max_checks: int) -> dict[str, Any]:
+        """The kernel's arguments both of its entry points share: the cubes, then the question."""
+        return {
+            **self.cubes,
+            "period_start": start,
+            "period_end": end,
+            "window_us": self.window_us,
+            "distance": self.distance_m,
+            "skip_person": self.person,
+            "max_checks": max_checks,
+        }
+
     def add_contacts(self, start: int, end: int, totals: Totals, max_checks: int = MAX_CHECKS) -> bool:
         """Adds the other pings in ``[start, end)`` near an own ping to ``totals``; False if the search gave
         up after ``max_checks`` distance checks."""
         completed: bool = contacts_kernel.add_contacts(
-            **self.cubes,
-            period_start=start,
-            period_end=end,
-            window_us=self.window_us,
-            distance=self.distance_m,
-            skip_person=self.person,
-            max_checks=max_checks,
+            **self._question(start, end, max_checks),
             encounters=totals.encounters,
             first_seen=totals.first_seen,
             last_seen=totals.last_seen,
@@ -467,16 +473,7 @@ class CubeSearch:
         room = 4096 if most is None else min(4096, most + 1)
         while True:
             near = np.empty(room, np.int64)
-            checks, found = contacts_kernel.near_pings(
-                **self.cubes,
-                period_start=start,
-                period_end=end,
-                window_us=self.window_us,
-                distance=self.distance_m,
-                skip_person=self.person,
-                max_checks=max_checks,
-                near=near,
-            )
+            checks, found = contacts_kernel.near_pings(**self._question(start, end, max_checks), near=near)
             if found <= room or checks > max_checks:
                 return checks, found, near[: min(found, room)]
             if most is not None and found > most:
